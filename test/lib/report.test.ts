@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runFacts, describeTraining, compareRuns } from "../../lib/report";
+
+const overfit = {
+  history: {
+    loss: [2.2, 1.8, 1.2, 0.7, 0.4],
+    accuracy: [0.15, 0.3, 0.55, 0.75, 0.9],
+    val_loss: [2.1, 1.95, 1.9, 2.0, 2.3],
+    val_accuracy: [0.18, 0.25, 0.31, 0.29, 0.28],
+  },
+};
+
+test("runFacts finds the best epochs, counted from 1", () => {
+  const f = runFacts(overfit);
+  assert.equal(f.epochs, 5);
+  assert.equal(f.bestValAccuracy, 0.31);
+  assert.equal(f.bestValAccuracyEpoch, 3);
+  assert.equal(f.bestValLossEpoch, 3);
+  assert.ok(Math.abs((f.finalGap ?? 0) - 0.62) < 1e-9);
+});
+
+test("describeTraining calls a widening gap with rising validation loss overfitting", () => {
+  const text = describeTraining(overfit, { print: false });
+  assert.match(text, /validation accuracy 28\.0%/);
+  assert.match(text, /lowest in epoch 3 \(1\.900\)/);
+  assert.match(text, /overfitting/);
+});
+
+test("describeTraining does not cry overfitting when curves stay together", () => {
+  const healthy = { history: { accuracy: [0.2, 0.3], val_accuracy: [0.19, 0.29], loss: [2, 1.8], val_loss: [2.1, 1.9] } };
+  const text = describeTraining(healthy, { print: false });
+  assert.match(text, /still falling/);
+  assert.doesNotMatch(text, /is overfitting/);
+});
+
+test("compareRuns orders runs by best validation accuracy", () => {
+  const dense = { history: { val_accuracy: [0.12, 0.18], val_loss: [2.3, 2.2] } };
+  const text = compareRuns({ dense, cnn: overfit }, { print: false });
+  const lines = text.split("\n");
+  assert.match(lines[1], /^cnn/);
+  assert.match(lines[2], /^dense/);
+  assert.match(text, /"cnn" reached the best validation accuracy, 13\.0% points above "dense"/);
+});
