@@ -1,0 +1,139 @@
+/**
+ * Picks the fastest TensorFlow.js backend that works on this machine and gets it ready for training.
+ *
+ * Order: @tensorflow/tfjs-node-gpu (installed, loads, and a GPU is visible), @tensorflow/tfjs-node, the wasm
+ * backend with this project's training kernels (tfjs-backend-wasm alone cannot train convolutions), and last the
+ * pure-JS cpu backend (correct but ~1000x slower). The native packages are optional: they need internet at
+ * install time, so they are not dependencies and are loaded by name only if present.
+ *
+ *   const info = await setupBackend();          // in a notebook cell or a script
+ *   LESSONS_BACKEND=cpu LESSONS_THREADS=1 ...   // environment overrides
+ */
+import * as fs from "fs";
+import * as tf from "@tensorflow/tfjs";
+import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
+
+export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Threads the backend computes with (1 for the single-threaded wasm build; native: intra-op threads). */
+  threads: number;
+  /** Why this backend was chosen (and why faster ones were not). */
+  reason: string;
+}
+
+export interface SetupBackendOptions {
+  /** Force a backend instead of picking one; LESSONS_BACKEND in the environment does the same. */
+  backend?: BackendName;
+  /** Thread count wish; LESSONS_THREADS does the same. The wasm backend currently runs single-threaded. */
+  threads?: number;
+  /** Do not print the one-line summary. */
+  quiet?: boolean;
+}
+
+const BACKEND_NAMES: BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
+
+let pending: Promise<BackendInfo> | undefined;
+
+/** Sets up the backend once; later calls return the same info (options of later calls are ignored). */
+export function setupBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
+  if (!pending) {
+    pending = chooseBackend(options).then((info) => {
+      if (!options.quiet) {
+        const line = `TensorFlow.js backend: ${info.name} (${info.threads} thread${info.threads === 1 ? "" : "s"}) - ${info.reason}`;
+        if (info.name === "cpu") console.warn(`WARNING: ${line}`);
+        else console.log(line);
+      }
+      return info;
+    });
+    pending.catch(() => (pending = undefined));
+  }
+  return pending;
+}
+
+function requestedBackend(options: SetupBackendOptions): BackendName | undefined {
+  const wish = options.backend ?? (process.env.LESSONS_BACKEND?.trim() || undefined);
+  if (wish === undefined) return undefined;
+  if (!BACKEND_NAMES.includes(wish as BackendName)) {
+    throw new Error(`Unknown backend '${wish}' (from ${options.backend ? "options.backend" : "LESSONS_BACKEND"}); use one of ${BACKEND_NAMES.join(", ")}.`);
+  }
+  return wish as BackendName;
+}
+
+function requestedThreads(options: SetupBackendOptions): number | undefined {
+  const raw = options.threads ?? (process.env.LESSONS_THREADS ? Number(process.env.LESSONS_THREADS) : undefined);
+  if (raw === undefined) return undefined;
+  if (!Number.isInteger(raw) || raw < 1) {
+    throw new Error(`Thread count must be a positive integer, got '${String(raw)}' (options.threads or LESSONS_THREADS).`);
+  }
+  return raw;
+}
+
+async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo> {
+  const forced = requestedBackend(options);
+  const threads = requestedThreads(options);
+  const skipped: string[] = [];
+  const order = forced ? [forced] : BACKEND_NAMES;
+  for (const name of order) {
+    try {
+      const info = await tryBackend(name, threads);
+      const why = forced ? `forced by ${options.backend ? "options.backend" : "LESSONS_BACKEND"}` : info.reason;
+      return { ...info, reason: [why, ...skipped].join("; ") };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (forced) throw new Error(`Backend '${name}' was requested but cannot start: ${message}`);
+      skipped.push(`${name} unavailable (${message.split("\n")[0]})`);
+    }
+  }
+  throw new Error(`No TensorFlow.js backend could start: ${skipped.join("; ")}`);
+}
+
+/** `require` by a computed name, so TypeScript does not need the optional native packages installed. */
+function requireOptional(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(name);
+}
+
+function gpuVisible(): boolean {
+  return fs.existsSync("/proc/driver/nvidia/version") || fs.existsSync("/dev/nvidia0");
+}
+
+async function tryBackend(name: BackendName, threads: number | undefined): Promise<Omit<BackendInfo, "reason"> & { reason: string }> {
+  switch (name) {
+    case "node-gpu": {
+      if (!gpuVisible()) throw new Error("no NVIDIA GPU visible");
+      requireOptional("@tensorflow/tfjs-node-gpu");
+      await activate("tensorflow");
+      return { name, threads: threads ?? cores(), reason: "@tensorflow/tfjs-node-gpu is installed and a GPU is visible" };
+    }
+    case "node": {
+      requireOptional("@tensorflow/tfjs-node");
+      await activate("tensorflow");
+      return { name, threads: threads ?? cores(), reason: "@tensorflow/tfjs-node (native TensorFlow) is installed" };
+    }
+    case "wasm": {
+      requireOptional("@tensorflow/tfjs-backend-wasm");
+      await activate("wasm");
+      registerWasmTrainingKernels();
+      const note = threads !== undefined && threads > 1 ? " (threaded wasm not available yet: running 1 thread)" : "";
+      return { name, threads: 1, reason: `native @tensorflow/tfjs-node not installed; wasm SIMD with project training kernels${note}` };
+    }
+    case "cpu": {
+      await activate("cpu");
+      return { name, threads: 1, reason: "pure-JS cpu backend: correct but very slow for training convolutional networks" };
+    }
+  }
+}
+
+async function activate(backendName: string): Promise<void> {
+  const ok = await tf.setBackend(backendName);
+  if (!ok) throw new Error(`tf.setBackend('${backendName}') failed`);
+  await tf.ready();
+}
+
+function cores(): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const os = require("os") as typeof import("os");
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}

@@ -1,0 +1,269 @@
+/**
+ * Convolution gradients for the wasm backend, built from its fast XNNPACK forward convolutions.
+ *
+ * - Conv2DBackpropInput (dx): a stride-1 "valid" convolution of dy, zero-dilated by the stride and padded by
+ *   (kernel - 1 - pad), with the filter flipped in space and its in/out channels swapped.
+ * - Conv2DBackpropFilter (dW): a convolution in which the roles are exchanged: x transposed to [Cin, H, W, N]
+ *   is the "image", dy transposed to [OH, OW, N, Cout] is the "filter", with dilation = stride. The result
+ *   [Cin, KH, KW, Cout] is transposed to [KH, KW, Cin, Cout].
+ * - DepthwiseConv2dNativeBackpropInput: the same padded dy through a forward depthwise conv with the flipped
+ *   filter; with channel multiplier > 1 the multiplier axis is summed afterwards.
+ * - DepthwiseConv2dNativeBackpropFilter: a direct loop (its cost is small next to the dense convolutions).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, f32, reshaped, runWasmKernel, zeros } from "./wasm-util";
+
+type ConvGradAttrs = {
+  strides: number | [number, number];
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  dataFormat?: string;
+  dilations?: number | [number, number];
+};
+
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvGradAttrs,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    as4D(xShape, "input"),
+    as4D(filterShape, "filter"),
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    depthwise,
+  );
+}
+
+/**
+ * dy [N, OH, OW, C] placed into a zero tensor [N, H + KH - 1, W + KW - 1, C] at rows KH-1-padTop + i*strideH
+ * (columns likewise), so that a stride-1 valid convolution with a KHxKW filter yields [N, H, W, ...].
+ * Entries that would land outside only ever feed rows outside dx, so skipping them is exact.
+ */
+function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const [n, oh, ow, c] = as4D(dy.shape, "dy");
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const hp = info.inHeight + kh - 1;
+  const wp = info.inWidth + kw - 1;
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const out = zeros(backend, [n, hp, wp, c]);
+  const src = f32(backend, dy);
+  const dst = f32(backend, out);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      const r = top + i * sh;
+      if (r < 0 || r >= hp) continue;
+      const srcRow = ((b * oh + i) * ow) * c;
+      const dstRow = ((b * hp + r) * wp) * c;
+      if (sw === 1 && left >= 0 && left + ow <= wp) {
+        dst.set(src.subarray(srcRow, srcRow + ow * c), dstRow + left * c);
+        continue;
+      }
+      for (let j = 0; j < ow; j++) {
+        const col = left + j * sw;
+        if (col < 0 || col >= wp) continue;
+        dst.set(src.subarray(srcRow + j * c, srcRow + (j + 1) * c), dstRow + col * c);
+      }
+    }
+  }
+  return out;
+}
+
+/** W [KH, KW, Cin, Cout] -> W' [KH, KW, Cout, Cin] with W'[i, j, o, c] = W[KH-1-i, KW-1-j, c, o]. */
+function flipSwapFilter(backend: WasmBackendLike, filter: tf.TensorInfo): tf.TensorInfo {
+  const [kh, kw, ci, co] = as4D(filter.shape, "filter");
+  const out = backend.makeOutput([kh, kw, co, ci], "float32");
+  const w = f32(backend, filter);
+  const d = f32(backend, out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const srcBase = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+      const dstBase = (i * kw + j) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) d[dstBase + o * ci + c] = w[srcBase + c * co + o];
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
+  checkNHWC(attrs.dataFormat, "Conv2DBackpropInput");
+  const info = convInfo(attrs.inputShape, filter.shape, attrs, false);
+  const padded = dilateAndPad(backend, dy, info);
+  const flipped = flipSwapFilter(backend, filter);
+  try {
+    return runWasmKernel(backend, "Conv2D", { x: padded, filter: flipped }, {
+      strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1],
+    });
+  } finally {
+    backend.disposeData(padded.dataId);
+    backend.disposeData(flipped.dataId);
+  }
+}
+
+/**
+ * x [N, H, W, Cin] -> Q [Cin, Hq, Wq, N] with Q[c, top + h, left + w, b] = x[b, h, w, c], zero elsewhere,
+ * Hq = (OH-1)*strideH + KH so that a valid convolution with the dy-"filter" dilated by the stride is KH high.
+ */
+function transposePadInput(backend: WasmBackendLike, x: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const [n, h, w, c] = as4D(x.shape, "x");
+  const hq = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
+  const wq = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const out = zeros(backend, [c, hq, wq, n]);
+  const src = f32(backend, x);
+  const dst = f32(backend, out);
+  const planeQ = hq * wq * n;
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < h; r++) {
+      const rq = top + r;
+      if (rq < 0 || rq >= hq) continue;
+      for (let col = 0; col < w; col++) {
+        const cq = left + col;
+        if (cq < 0 || cq >= wq) continue;
+        const s = ((b * h + r) * w + col) * c;
+        const d = (rq * wq + cq) * n + b;
+        for (let ch = 0; ch < c; ch++) dst[d + ch * planeQ] = src[s + ch];
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
+  checkNHWC(attrs.dataFormat, "Conv2DBackpropFilter");
+  const info = convInfo(x.shape, attrs.filterShape, attrs, false);
+  const q = transposePadInput(backend, x, info);
+  const dyT = runWasmKernel(backend, "Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
+  let dwT: tf.TensorInfo | undefined;
+  try {
+    dwT = runWasmKernel(backend, "Conv2D", { x: q, filter: dyT }, {
+      strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [info.strideHeight, info.strideWidth],
+    });
+    return runWasmKernel(backend, "Transpose", { x: dwT }, { perm: [1, 2, 0, 3] });
+  } finally {
+    backend.disposeData(q.dataId);
+    backend.disposeData(dyT.dataId);
+    if (dwT) backend.disposeData(dwT.dataId);
+  }
+}
+
+/** W [KH, KW, C, M] -> W' [KH, KW, C*M, 1] flipped in space (a multiplier-1 depthwise filter). */
+function flipDepthwiseFilter(backend: WasmBackendLike, filter: tf.TensorInfo): tf.TensorInfo {
+  const [kh, kw, c, m] = as4D(filter.shape, "filter");
+  const out = backend.makeOutput([kh, kw, c * m, 1], "float32");
+  const w = f32(backend, filter);
+  const d = f32(backend, out);
+  const plane = c * m;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      d.set(w.subarray(((kh - 1 - i) * kw + (kw - 1 - j)) * plane, ((kh - 1 - i) * kw + (kw - j)) * plane), (i * kw + j) * plane);
+    }
+  }
+  return out;
+}
+
+export function depthwiseConv2dNativeBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
+  checkNoDilation(attrs.dilations, "DepthwiseConv2dNativeBackpropInput");
+  const info = convInfo(attrs.inputShape, filter.shape, attrs, true);
+  const [n, h, w, c] = as4D(attrs.inputShape, "inputShape");
+  const m = filter.shape[3];
+  const padded = dilateAndPad(backend, dy, info);
+  const flipped = flipDepthwiseFilter(backend, filter);
+  let perMultiplier: tf.TensorInfo | undefined;
+  try {
+    perMultiplier = runWasmKernel(backend, "DepthwiseConv2dNative", { x: padded, filter: flipped }, {
+      strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1],
+    });
+    if (m === 1) {
+      const result = perMultiplier;
+      perMultiplier = undefined;
+      return result;
+    }
+    return runWasmKernel(backend, "Sum", { x: reshaped(perMultiplier, [n, h, w, c, m]) }, { axis: [4], keepDims: false });
+  } finally {
+    backend.disposeData(padded.dataId);
+    backend.disposeData(flipped.dataId);
+    if (perMultiplier) backend.disposeData(perMultiplier.dataId);
+  }
+}
+
+export function depthwiseConv2dNativeBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
+  checkNoDilation(attrs.dilations, "DepthwiseConv2dNativeBackpropFilter");
+  const info = convInfo(x.shape, attrs.filterShape, attrs, true);
+  const [n, h, w, c] = as4D(x.shape, "x");
+  const [kh, kw, , m] = as4D(attrs.filterShape, "filterShape");
+  const [, oh, ow, cm] = as4D(dy.shape, "dy");
+  const out = zeros(backend, [kh, kw, c, m]);
+  const xs = f32(backend, x);
+  const ds = f32(backend, dy);
+  const dw = f32(backend, out);
+  const acc = new Float64Array(kh * kw * cm);
+  const { top, left } = info.padInfo;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < oh; p++) {
+      for (let q = 0; q < ow; q++) {
+        const dyBase = ((b * oh + p) * ow + q) * cm;
+        for (let i = 0; i < kh; i++) {
+          const r = p * sh + i - top;
+          if (r < 0 || r >= h) continue;
+          for (let j = 0; j < kw; j++) {
+            const col = q * sw + j - left;
+            if (col < 0 || col >= w) continue;
+            const xBase = ((b * h + r) * w + col) * c;
+            const aBase = (i * kw + j) * cm;
+            if (m === 1) {
+              for (let ch = 0; ch < c; ch++) acc[aBase + ch] += xs[xBase + ch] * ds[dyBase + ch];
+            } else {
+              for (let ch = 0; ch < c; ch++) {
+                const xv = xs[xBase + ch];
+                for (let k = 0; k < m; k++) acc[aBase + ch * m + k] += xv * ds[dyBase + ch * m + k];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
+  return out;
+}

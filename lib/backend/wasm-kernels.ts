@@ -1,0 +1,31 @@
+/**
+ * Registers the training kernels that tfjs-backend-wasm 4.22.0 lacks (convolution and depthwise gradients) and
+ * replaces its incorrect MaxPoolGrad. Call after the wasm backend is registered (importing
+ * @tensorflow/tfjs-backend-wasm does that); safe to call more than once.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+  depthwiseConv2dNativeBackpropFilter,
+  depthwiseConv2dNativeBackpropInput,
+} from "./conv-grads";
+import { maxPoolGrad } from "./pool-grads";
+
+type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+
+/** Our kernels by name: what a test compares against the cpu backend. */
+export const WASM_TRAINING_KERNELS: Record<string, BackendKernel> = {
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+  MaxPoolGrad: maxPoolGrad,
+};
+
+export function registerWasmTrainingKernels(): void {
+  for (const [kernelName, kernelFunc] of Object.entries(WASM_TRAINING_KERNELS)) {
+    if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Small helpers for writing kernels at the backend level on tfjs's wasm backend: TensorInfo in, TensorInfo out,
+ * every intermediate freed with backend.disposeData. Working at this level (instead of calling tf ops inside a
+ * kernel) keeps the engine's tensor bookkeeping untouched, so custom kernels cannot leak tensors.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** The parts of tfjs-backend-wasm's BackendWasm that our kernels use. */
+export interface WasmBackendLike extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
+
+/** Runs another wasm kernel directly (no engine, no tape): the caller owns and must dispose the result. */
+export function runWasmKernel(
+  backend: WasmBackendLike,
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
+  const kernel = tf.getKernel(name, "wasm");
+  if (!kernel) throw new Error(`The wasm backend has no '${name}' kernel; is @tensorflow/tfjs-backend-wasm 4.22.0 installed?`);
+  const out = (kernel.kernelFunc as (a: KernelArgs) => tf.TensorInfo | tf.TensorInfo[])({ inputs, attrs, backend });
+  return Array.isArray(out) ? out[0] : out;
+}
+
+/** A float32 view of a tensor's data on the wasm heap. Take views only after every makeOutput of a kernel:
+ * allocating may grow the heap and detach older views. */
+export function f32(backend: WasmBackendLike, info: tf.TensorInfo): Float32Array {
+  if (info.dtype !== "float32") throw new Error(`Expected a float32 tensor, got ${info.dtype} (shape ${info.shape}).`);
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/** A zero-filled float32 output (makeOutput's memory is not cleared by malloc). */
+export function zeros(backend: WasmBackendLike, shape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(shape, "float32");
+  f32(backend, out).fill(0);
+  return out;
+}
+
+/** Same data, another shape (no copy): only for passing to a kernel that reads it. */
+export function reshaped(info: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+export function as4D(shape: number[], what: string): [number, number, number, number] {
+  if (shape.length !== 4) throw new Error(`${what} must be 4-D (NHWC), got shape [${shape}].`);
+  return shape as [number, number, number, number];
+}
+
+export function checkNHWC(dataFormat: unknown, kernel: string): void {
+  if (dataFormat !== undefined && dataFormat !== "NHWC" && dataFormat !== "channelsLast") {
+    throw new Error(`${kernel} on wasm supports only channels-last (NHWC) data, got dataFormat '${String(dataFormat)}'.`);
+  }
+}
+
+export function checkNoDilation(dilations: unknown, kernel: string): void {
+  const d = dilations === undefined ? [1, 1] : typeof dilations === "number" ? [dilations, dilations] : (dilations as number[]);
+  if (d.some((v) => v !== 1)) {
+    throw new Error(`${kernel} on wasm supports only dilation 1 (got [${d}]); tfjs has no gradient for dilated convolutions either.`);
+  }
+}
