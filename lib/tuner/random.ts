@@ -1,0 +1,46 @@
+/**
+ * A small seeded random number generator, so that a RandomSearch with the same seed proposes the same trials
+ * on every machine and after a resume (Math.random cannot be seeded).
+ */
+import { HyperParameterSpec, HpValue, cleanFloat, gridValues } from "./hyperparameters";
+
+export type Rng = () => number;
+
+/** Mixes several integers into one 32-bit seed (so trial 3, attempt 0 and trial 0, attempt 3 differ). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h ^= p | 0;
+    h = Math.imul(h, 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+export function createRng(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One random value for a hyperparameter: uniform over its grid, or over its (log) range when continuous. */
+export function sampleValue(spec: HyperParameterSpec, rng: Rng): HpValue {
+  if (spec.type === "float" && spec.step === undefined) {
+    const u = rng();
+    if (spec.sampling === "log") {
+      const lo = Math.log(spec.min);
+      const hi = Math.log(spec.max);
+      return Math.min(spec.max, Math.max(spec.min, cleanFloat(Math.exp(lo + u * (hi - lo)))));
+    }
+    return Math.min(spec.max, cleanFloat(spec.min + u * (spec.max - spec.min)));
+  }
+  const values = gridValues(spec);
+  return values[Math.floor(rng() * values.length)];
+}
