@@ -1,0 +1,15 @@
+/**
+ * Charts for the lessons, drawn with plotly in the notebook. Every helper shows its chart (when run in a
+ * notebook) and returns the plotly figure, so you can tweak it and show it again with showFigure.
+ *
+ *   import { plotHistory, lineChart, imageGrid, showImages, showFigure } from "./lib/plot";
+ */
+export type { Figure, Trace, Layout } from "./plots/figure";
+export { showFigure, figureSummary } from "./plots/show";
+export type { ShowOptions } from "./plots/show";
+export { figureHtml, parseFigureHtml } from "./plots/html";
+export { inNotebook } from "./plots/display";
+export { plotHistory, plotHistories, lineChart, PALETTE } from "./plots/charts";
+export type { TrainingHistory, HistoryOptions, HistoriesOptions, LineChartOptions } from "./plots/charts";
+export { imageGrid, showImages } from "./plots/images";
+export type { ImageLike, TensorLike, TitledImage, ImageGridOptions, ShowImagesOptions } from "./plots/images";

@@ -1,0 +1,250 @@
+/** Image helpers: a titled grid of photos, and side-by-side panels for convolution inputs and outputs. */
+import { PNG } from "pngjs";
+import { Figure, Layout, Trace } from "./figure";
+import { showFigure, ShowOptions } from "./show";
+
+/** Anything shaped like a tf.Tensor (we only read it, so lib/plot does not need to load tfjs). */
+export interface TensorLike {
+  shape: number[];
+  dtype: string;
+  dataSync(): ArrayLike<number>;
+}
+
+/** A nested array image: [height][width] (grayscale) or [height][width][channels]. */
+export type NestedImage = number[][] | number[][][];
+
+/** One image: a tensor [h, w], [h, w, c] or [1, h, w, c], or a nested array. */
+export type ImageLike = TensorLike | NestedImage;
+
+/** Pixel values of one image, row-major, channels last. */
+export interface Pixels {
+  height: number;
+  width: number;
+  channels: number;
+  values: Float32Array;
+  /** True for integer data (0..255), false for float data. */
+  integer: boolean;
+}
+
+function isTensorLike(v: unknown): v is TensorLike {
+  return !!v && typeof v === "object" && Array.isArray((v as TensorLike).shape) && typeof (v as TensorLike).dataSync === "function";
+}
+
+function nestedShape(v: unknown): number[] {
+  const shape: number[] = [];
+  let cur: unknown = v;
+  while (Array.isArray(cur) || ArrayBuffer.isView(cur)) {
+    const len = (cur as ArrayLike<unknown>).length;
+    shape.push(len);
+    if (len === 0) break;
+    cur = (cur as ArrayLike<unknown>)[0];
+  }
+  return shape;
+}
+
+function shapeToImage(shape: number[], where: string): [number, number, number] {
+  let s = shape;
+  if (s.length === 4 && s[0] === 1) s = s.slice(1);
+  if (s.length === 2) return [s[0], s[1], 1];
+  if (s.length === 3 && [1, 3, 4].includes(s[2])) return [s[0], s[1], s[2]];
+  throw new Error(
+    `${where}: cannot read an image of shape [${shape.join(", ")}]; expected [height, width], [height, width, channels] ` +
+      `with 1, 3 or 4 channels, or [1, height, width, channels]. For a batch use imageGrid(batch) or tensor.unstack().`,
+  );
+}
+
+/** Reads a tensor or nested array into flat pixels. */
+export function toPixels(image: ImageLike, where = "image"): Pixels {
+  if (isTensorLike(image)) {
+    const [height, width, channels] = shapeToImage(image.shape, where);
+    const values = Float32Array.from(image.dataSync());
+    return { height, width, channels, values, integer: image.dtype === "int32" || image.dtype === "uint8" };
+  }
+  if (!Array.isArray(image)) throw new TypeError(`${where}: expected a tf.Tensor or a nested array of numbers, got ${typeof image}.`);
+  const [height, width, channels] = shapeToImage(nestedShape(image), where);
+  const values = new Float32Array(height * width * channels);
+  let k = 0;
+  for (let r = 0; r < height; r++) {
+    const row = image[r];
+    if (!row || row.length !== width) throw new Error(`${where}: row ${r} has ${row?.length ?? 0} pixels, expected ${width} (ragged array).`);
+    for (let c = 0; c < width; c++) {
+      const px = row[c] as number | number[];
+      if (channels === 1 && typeof px === "number") values[k++] = px;
+      else if (Array.isArray(px) && px.length === channels) for (const v of px) values[k++] = v;
+      else throw new Error(`${where}: pixel (${r}, ${c}) should have ${channels} channel value(s).`);
+    }
+  }
+  return { height, width, channels, values, integer: false };
+}
+
+/** Splits a batch tensor [n, h, w, c] (or a single image) into images; arrays are taken as lists of images. */
+export function toImageList(images: ImageLike | ImageLike[], where: string): Pixels[] {
+  if (isTensorLike(images)) {
+    const s = images.shape;
+    if (s.length === 4 && s[0] !== 1) {
+      const [n, h, w, c] = s;
+      shapeToImage([h, w, c], where);
+      const all = images.dataSync();
+      const size = h * w * c;
+      const integer = images.dtype === "int32" || images.dtype === "uint8";
+      return Array.from({ length: n }, (_, i) => ({ height: h, width: w, channels: c, integer,
+        values: Float32Array.from(Array.prototype.slice.call(all, i * size, (i + 1) * size) as number[]) }));
+    }
+    return [toPixels(images, where)];
+  }
+  if (!Array.isArray(images) || images.length === 0) throw new Error(`${where}: no images given; pass a tensor [n, h, w, c] or an array of images.`);
+  // Nested arrays: [h][w] or [h][w][c] (c = 1, 3 or 4) is one image; anything else is a list of images.
+  const shape = nestedShape(images);
+  if (!isTensorLike(images[0]) && (shape.length === 2 || (shape.length === 3 && [1, 3, 4].includes(shape[2]))))
+    return [toPixels(images as NestedImage, where)];
+  return (images as ImageLike[]).map((im, i) => toPixels(im, `${where} (image ${i})`));
+}
+
+/** Encodes pixels as a PNG data URI. Values are 0..255 for integer data or when any exceeds 1, else 0..1. */
+export function pixelsToPngDataUri(p: Pixels): string {
+  let max = -Infinity;
+  for (const v of p.values) if (v > max) max = v;
+  const scale = p.integer || max > 1 ? 1 : 255;
+  const png = new PNG({ width: p.width, height: p.height });
+  for (let i = 0; i < p.width * p.height; i++) {
+    const at = (ch: number) => Math.max(0, Math.min(255, Math.round(p.values[i * p.channels + ch] * scale)));
+    const g = at(0);
+    png.data[i * 4] = g;
+    png.data[i * 4 + 1] = p.channels >= 3 ? at(1) : g;
+    png.data[i * 4 + 2] = p.channels >= 3 ? at(2) : g;
+    png.data[i * 4 + 3] = p.channels === 4 ? at(3) : 255;
+  }
+  return "data:image/png;base64," + PNG.sync.write(png).toString("base64");
+}
+
+/** Blue for negative, white for zero, red for positive (plotly's own RdBu has a grey middle). */
+export const DIVERGING: [number, string][] = [[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#ffffff"], [0.75, "#f4a582"], [1, "#b2182b"]];
+
+function axisName(i: number): string {
+  return i === 0 ? "" : String(i + 1);
+}
+
+export interface ImageGridOptions extends ShowOptions {
+  /** Images per row. Default 4 (fewer when there are fewer images). */
+  cols?: number;
+  title?: string;
+  /** Displayed size of one image in pixels. Default 120. */
+  cellSize?: number;
+}
+
+/** Pure layout math for a grid of `n` cells: [x0, x1] and [y0, y1] domains of cell i, rows from the top. */
+export function gridDomains(n: number, cols: number, gapX = 0.02, gapY = 0.12): { x: [number, number]; y: [number, number] }[] {
+  const rows = Math.ceil(n / cols);
+  const w = (1 - gapX * (cols - 1)) / cols;
+  const h = (1 - gapY * (rows - 1)) / rows;
+  return Array.from({ length: n }, (_, i) => {
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    const x0 = c * (w + gapX);
+    const y1 = 1 - r * (h + gapY);
+    return { x: [x0, x0 + w] as [number, number], y: [y1 - h, y1] as [number, number] };
+  });
+}
+
+/**
+ * A grid of photos with a title over each (e.g. class names): imageGrid(batch, labels.map(i => classNames[i])).
+ * `images` is a tensor [n, h, w, c] (uint8 0..255 or float 0..1) or an array of images.
+ */
+export function imageGrid(images: ImageLike | ImageLike[], titles: string[] = [], opts: ImageGridOptions = {}): Figure {
+  const list = toImageList(images, "imageGrid");
+  if (titles.length && titles.length !== list.length) {
+    throw new Error(`imageGrid: ${list.length} images but ${titles.length} titles; give one title per image (or none).`);
+  }
+  const cols = Math.max(1, Math.min(opts.cols ?? 4, list.length));
+  const rows = Math.ceil(list.length / cols);
+  const cell = opts.cellSize ?? 120;
+  const domains = gridDomains(list.length, cols);
+  const data: Trace[] = [];
+  const layout: Layout = {
+    title: { text: opts.title ?? "" },
+    width: Math.max(300, cols * (cell + 10) + 40),
+    height: rows * (cell + 30) + (opts.title ? 70 : 30),
+    margin: { l: 20, r: 20, t: opts.title ? 60 : 20, b: 10 },
+    annotations: [],
+  };
+  list.forEach((p, i) => {
+    const a = axisName(i);
+    data.push({ type: "image", source: pixelsToPngDataUri(p), xaxis: "x" + a, yaxis: "y" + a, name: titles[i] ?? `image ${i}`,
+      hovertemplate: `${titles[i] ?? `image ${i}`}<br>x=%{x}, y=%{y}<extra></extra>` });
+    layout["xaxis" + a] = { domain: domains[i].x, visible: false, anchor: "y" + a, constrain: "domain" };
+    layout["yaxis" + a] = { domain: domains[i].y, visible: false, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
+    if (titles[i] !== undefined) {
+      (layout.annotations as object[]).push({ text: titles[i], x: (domains[i].x[0] + domains[i].x[1]) / 2, y: domains[i].y[1],
+        xref: "paper", yref: "paper", xanchor: "center", yanchor: "bottom", showarrow: false, font: { size: 12 } });
+    }
+  });
+  return showFigure({ data, layout }, opts);
+}
+
+export interface ShowImagesOptions extends ShowOptions {
+  title?: string;
+  /** Displayed size of one panel in pixels. Default 220. */
+  panelSize?: number;
+}
+
+/** One panel for showImages: the image and its caption. */
+export interface TitledImage {
+  image: ImageLike;
+  title?: string;
+}
+
+/**
+ * Side-by-side panels, e.g. a convolution's input and output: showImages([{image: x, title: "input"},
+ * {image: y, title: "vertical edges"}]). Grayscale images use a black-to-white scale; images with negative values
+ * (typical filter outputs) use a diverging blue-white-red scale centred on 0, with a colour bar.
+ */
+export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowImagesOptions = {}): Figure {
+  if (!Array.isArray(panels) || panels.length === 0) throw new Error("showImages: pass a non-empty array like [{image, title}].");
+  const items: TitledImage[] = panels.map((p) => (p && typeof p === "object" && "image" in p ? (p as TitledImage) : { image: p as ImageLike }));
+  const n = items.length;
+  const size = opts.panelSize ?? 220;
+  const domains = gridDomains(n, n, 0.1);
+  const data: Trace[] = [];
+  const layout: Layout = {
+    title: { text: opts.title ?? "" },
+    width: n * (size + 80) + 40,
+    height: size + (opts.title ? 110 : 70),
+    margin: { l: 30, r: 30, t: opts.title ? 80 : 40, b: 20 },
+    annotations: [],
+  };
+  items.forEach((item, i) => {
+    const where = `showImages (panel ${i})`;
+    const p = toPixels(item.image, where);
+    const a = axisName(i);
+    const d = domains[i];
+    const common = { xaxis: "x" + a, yaxis: "y" + a, name: item.title ?? `panel ${i}` };
+    if (p.channels >= 3) {
+      data.push({ type: "image", source: pixelsToPngDataUri(p), ...common });
+    } else {
+      const z: number[][] = [];
+      let min = Infinity;
+      let max = -Infinity;
+      for (let r = 0; r < p.height; r++) {
+        const row = Array.from(p.values.subarray(r * p.width, (r + 1) * p.width));
+        for (const v of row) { if (v < min) min = v; if (v > max) max = v; }
+        z.push(row);
+      }
+      const signed = min < 0;
+      const bound = Math.max(Math.abs(min), Math.abs(max)) || 1;
+      data.push({
+        type: "heatmap", z, ...common,
+        colorscale: signed ? DIVERGING : "Greys",
+        ...(signed ? { zmid: 0, zmin: -bound, zmax: bound } : { zmin: Math.min(0, min), zmax: max > 1 ? Math.max(255, max) : 1 }),
+        showscale: signed,
+        colorbar: { x: d.x[1] + 0.01, xanchor: "left", len: 0.8, thickness: 10 },
+      });
+    }
+    layout["xaxis" + a] = { domain: d.x, visible: false, anchor: "y" + a, constrain: "domain" };
+    layout["yaxis" + a] = { domain: d.y, visible: false, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
+    if (item.title) {
+      (layout.annotations as object[]).push({ text: item.title, x: (d.x[0] + d.x[1]) / 2, y: 1, xref: "paper", yref: "paper",
+        xanchor: "center", yanchor: "bottom", showarrow: false });
+    }
+  });
+  return showFigure({ data, layout }, opts);
+}

@@ -1,0 +1,40 @@
+/** showFigure: draw a plotly figure in the notebook (see html.ts for how it stays visible everywhere). */
+import { projectRoot } from "../paths";
+import { assertFigure, Figure, titleText } from "./figure";
+import { bundlePathFrom, figureHtml, PLOTLY_BUNDLE } from "./html";
+import { displayBundle } from "./display";
+
+export interface ShowOptions {
+  /** Set false to only build the figure (e.g. to combine or test it). Default true. */
+  show?: boolean;
+}
+
+function bundleFromHere(): string {
+  try {
+    return bundlePathFrom(process.cwd(), projectRoot());
+  } catch {
+    return PLOTLY_BUNDLE; // not inside the project: assume the server runs in the project root
+  }
+}
+
+/** One-line text description, shown by consoles and text-only viewers instead of the chart. */
+export function figureSummary(fig: Figure): string {
+  const names = fig.data.map((t) => t.name).filter((n): n is string => typeof n === "string" && n !== "");
+  const kinds = Array.from(new Set(fig.data.map((t) => t.type ?? "scatter")));
+  return `<plotly figure "${titleText(fig.layout) ?? "untitled"}": ${fig.data.length} ${kinds.join("/")} trace(s)` +
+    (names.length ? ` (${names.join(", ")})` : "") + ">";
+}
+
+/**
+ * Shows a plotly figure as the output of the current notebook cell and returns it unchanged.
+ * Outside a notebook (tests, scripts) it only validates and returns the figure.
+ */
+export function showFigure<F extends Figure>(fig: F, opts: ShowOptions = {}): F {
+  assertFigure(fig);
+  if (opts.show === false) return fig;
+  displayBundle({
+    "text/html": figureHtml(fig, { bundleFromNotebookDir: bundleFromHere() }),
+    "text/plain": figureSummary(fig),
+  });
+  return fig;
+}
