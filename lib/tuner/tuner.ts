@@ -161,9 +161,10 @@ export abstract class Tuner<M> {
   /**
    * Runs every trial not yet completed: builds a model with the hypermodel, trains it with `fit`, scores it by the
    * objective and saves the result. If a trial throws, the error is passed on; run search again to resume.
-   * Returns the summary rows (best first).
+   * Returns nothing (so a notebook cell ending in `await tuner.search(...)` shows only the progress);
+   * use resultsSummary() for the results.
    */
-  async search(fit: FitFunction<M>): Promise<TrialSummary[]> {
+  async search(fit: FitFunction<M>): Promise<void> {
     if (typeof fit !== "function") {
       throw new Error(
         `search needs a function that trains the model and returns its history, ` +
@@ -181,7 +182,9 @@ export abstract class Tuner<M> {
 
     this.say(
       `${this.kind}: ${Number.isFinite(total) ? total : "?"} trials over ${space.map((s) => s.name).join(", ")}; ` +
-        `objective ${describeObjective(this.objective)}. Results in ${this.projectDir}`,
+        `objective ${describeObjective(this.objective)}` +
+        (this.kind === "RandomSearch" ? `; seed ${this.seed} (pass seed: ${this.seed} to draw the same trials again)` : "") +
+        `. Results in ${this.projectDir}`,
     );
     if (done.length > 0) {
       const mean = done.reduce((s, t) => s + t.seconds, 0) / done.length;
@@ -267,7 +270,6 @@ export abstract class Tuner<M> {
       `\nSearch complete: ${done.length} trial(s), ${sessionTrials} run now in ${formatDuration((Date.now() - sessionStart) / 1000)}.` +
         (best ? ` Best ${this.objective.name}: ${formatScore(best.score)} (${best.trialId}: ${describeValues(best.hyperparameters)})` : ""),
     );
-    return summaryRows(this.objective, done);
   }
 
   /** The completed trials saved in the project folder, in the order they ran. */

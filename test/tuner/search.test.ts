@@ -125,12 +125,15 @@ test("an interrupted search resumes: completed trials are not run again", async 
   );
   assert.equal(gridTuner(dir).getTrials().length, 2);
   const rerun: Record<string, unknown>[] = [];
-  const tuner = gridTuner(dir);
+  const lines: string[] = [];
+  const tuner = gridTuner(dir, { log: (l) => lines.push(l) });
   await tuner.search(async (m, hp) => {
     rerun.push(hp.values);
     return fakeFit(m);
   });
   assert.deepEqual(rerun, EXPECTED_ORDER.slice(2));
+  assert.match(lines.join("\n"), /Resuming: 2 trial\(s\) already completed are not run again\. Estimate for the 4 left/);
+  assert.match(lines.join("\n"), /Trial 3\/6 \(trial_002\): n_layers=1, dropout_rate=0\.8/);
   assert.deepEqual(tuner.getTrials().map((t) => t.trialId), ["trial_000", "trial_001", "trial_002", "trial_003", "trial_004", "trial_005"]);
   // A third run has nothing left to do.
   let more = 0;
@@ -230,4 +233,22 @@ test("a history without the objective's metric fails with the metrics it does ha
     tuner.search(async () => ({ history: { loss: [1] } })),
     /no "val_loss" to score the trial by; it has: loss.*validation data/,
   );
+});
+
+test("GridSearch with maxTrials stops early, in grid order", async () => {
+  let runs = 0;
+  const tuner = gridTuner(tmpDir(), { maxTrials: 4 });
+  await tuner.search(async (m) => (runs++, fakeFit(m)));
+  assert.equal(runs, 4);
+  assert.deepEqual(tuner.getTrials().map((t) => t.hyperparameters), EXPECTED_ORDER.slice(0, 4));
+});
+
+test("trial.json is complete JSON with the hyperparameters, score and per-epoch metrics", async () => {
+  const dir = tmpDir();
+  await gridTuner(dir, { maxTrials: 1 }).search(fakeFit);
+  const saved = JSON.parse(fs.readFileSync(path.join(dir, "p", "trial_000", "trial.json"), "utf8"));
+  assert.deepEqual(saved.hyperparameters, EXPECTED_ORDER[0]);
+  assert.equal(saved.status, "COMPLETED");
+  assert.equal(saved.score, Math.min(...saved.metrics.val_loss));
+  assert.deepEqual(fs.readdirSync(path.join(dir, "p")).sort(), ["oracle.json", "trial_000"], "no temporary files left");
 });
