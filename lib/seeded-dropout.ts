@@ -1,0 +1,50 @@
+/**
+ * Dropout whose random masks are reproducible from a seed.
+ *
+ * tfjs's own Dropout layer passes its `seed` unchanged to every call, so a seeded tf.layers.dropout draws the SAME
+ * mask for every batch (a fixed thinner network, not dropout); unseeded, it uses Math.random and reruns differ.
+ * This layer advances a counter per training call: mask k uses seed (seed, k), so a rerun from a fresh build
+ * repeats the same sequence of masks. At inference (training=false) it passes inputs through, like Keras.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { deriveSeed } from "./random";
+
+export interface SeededDropoutArgs {
+  rate: number;
+  seed: number;
+  name?: string;
+}
+
+export class SeededDropout extends tf.layers.Layer {
+  static className = "SeededDropout";
+  readonly rate: number;
+  readonly seed: number;
+  private calls = 0;
+
+  constructor(args: SeededDropoutArgs) {
+    super({ name: args.name });
+    if (!(args.rate >= 0 && args.rate < 1)) {
+      throw new Error(`Dropout rate must be in [0, 1) (the fraction of units silenced), got ${args.rate}.`);
+    }
+    this.rate = args.rate;
+    this.seed = args.seed;
+    this.supportsMasking = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs?.training || this.rate === 0) return x;
+    const maskSeed = deriveSeed(this.seed, this.calls++);
+    return tf.dropout(x, this.rate, undefined, maskSeed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+
+tf.serialization.registerClass(SeededDropout);
