@@ -11,7 +11,7 @@
  * - DepthwiseConv2dNativeBackpropFilter: a direct loop (its cost is small next to the dense convolutions).
  */
 import * as tf from "@tensorflow/tfjs";
-import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, f32, reshaped, runWasmKernel, zeros } from "./wasm-util";
+import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
 type ConvGradAttrs = {
   strides: number | [number, number];
@@ -156,6 +156,16 @@ export function conv2DBackpropFilter(args: {
   const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
   checkNHWC(attrs.dataFormat, "Conv2DBackpropFilter");
   const info = convInfo(x.shape, attrs.filterShape, attrs, false);
+  const native = compiledKernels(backend);
+  if (native && hasSlack(backend, dy, 16)) {
+    const dw = zeros(backend, attrs.filterShape);
+    native.conv2d_backprop_filter(
+      ptr(backend, x), ptr(backend, dy), ptr(backend, dw), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+      info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight,
+      info.strideWidth, info.padInfo.top, info.padInfo.left,
+    );
+    return dw;
+  }
   const q = transposePadInput(backend, x, info);
   const dyT = runWasmKernel(backend, "Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
   let dwT: tf.TensorInfo | undefined;

@@ -4,7 +4,7 @@
  * -Infinity and routes each dy to the FIRST maximum in row-major window order, exactly like the cpu backend.
  */
 import * as tf from "@tensorflow/tfjs";
-import { WasmBackendLike, as4D, f32, zeros } from "./wasm-util";
+import { WasmBackendLike, as4D, compiledKernels, f32, ptr, zeros } from "./wasm-util";
 
 export function maxPoolGrad(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -27,6 +27,12 @@ export function maxPoolGrad(args: {
   const fw = info.effectiveFilterWidth;
   const { top, left } = info.padInfo;
   const out = zeros(backend, [n, h, w, c]);
+  const native = compiledKernels(backend);
+  if (native) {
+    native.max_pool_grad(ptr(backend, input), ptr(backend, dy), ptr(backend, out), n, h, w, c, oh, ow, fh, fw,
+      info.strideHeight, info.strideWidth, top, left);
+    return out;
+  }
   const xs = f32(backend, input);
   const ds = f32(backend, dy);
   const dx = f32(backend, out);

@@ -4,12 +4,38 @@
  * kernel) keeps the engine's tensor bookkeeping untouched, so custom kernels cannot leak tensors.
  */
 import * as tf from "@tensorflow/tfjs";
+import { NativeKernels, nativeKernelsFor } from "./native-kernels";
 
 /** The parts of tfjs-backend-wasm's BackendWasm that our kernels use. */
 export interface WasmBackendLike extends tf.KernelBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+  wasm: { asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number; HEAPU8: Uint8Array };
+}
+
+let nativeEnabled = process.env.LESSONS_WASM_JS_KERNELS !== "1";
+
+/** Switch between the compiled kernels (default) and their plain-JS versions (tests cover both). */
+export function useCompiledKernels(on: boolean): void {
+  nativeEnabled = on;
+}
+
+/** The compiled training kernels sharing this backend's memory, or undefined (then use the JS versions). */
+export function compiledKernels(backend: WasmBackendLike): NativeKernels | undefined {
+  return nativeEnabled ? nativeKernelsFor(backend.wasm) : undefined;
+}
+
+/** Byte offset of a tensor's data in the wasm memory. */
+export function ptr(backend: WasmBackendLike, info: tf.TensorInfo): number {
+  return backend.typedArrayFromHeap(info).byteOffset;
+}
+
+/** True when at least `spare` bytes of wasm memory follow the tensor's data (kernels that over-read a little). */
+export function hasSlack(backend: WasmBackendLike, info: tf.TensorInfo, spare: number): boolean {
+  const view = backend.typedArrayFromHeap(info);
+  return view.byteOffset + view.byteLength + spare <= backend.wasm.HEAPU8.buffer.byteLength;
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };

@@ -1,7 +1,9 @@
 /** Every custom wasm training kernel against the cpu backend's reference kernel on random inputs. */
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
 import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
+import { WasmBackendLike, compiledKernels, useCompiledKernels } from "../../lib/backend/wasm-util";
 
 // float32 sums of up to a few thousand products, in a different order: ~1e-6 relative is float noise.
 const TOL = 1e-5;
@@ -35,8 +37,18 @@ function run(name: string, inputs: Record<string, Float32Array | [Float32Array, 
   };
 }
 
-describe("wasm training kernels match cpu", () => {
-  before(readyWasm);
+for (const compiled of [true, false]) {
+describe(`wasm training kernels match cpu (${compiled ? "compiled training_kernels.wasm" : "plain-JS fallbacks"})`, () => {
+  before(async () => {
+    await readyWasm();
+    useCompiledKernels(compiled);
+  });
+  after(() => useCompiledKernels(true));
+
+  it("uses the kernels it claims to", () => {
+    const loaded = compiledKernels(tf.findBackend("wasm") as unknown as WasmBackendLike) !== undefined;
+    assert.equal(loaded, compiled);
+  });
 
   for (const [ci, c] of convCases.entries()) {
     const xShape = [c.n, c.h, c.w, c.cin];
@@ -95,6 +107,7 @@ describe("wasm training kernels match cpu", () => {
     }
   }
 });
+}
 
 function outShape(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid" }): number[] {
   const o = (n: number) => (p.pad === "same" ? Math.ceil(n / p.s) : Math.ceil((n - p.k + 1) / p.s));

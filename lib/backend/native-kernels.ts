@@ -1,0 +1,54 @@
+/**
+ * Loads wasm/training_kernels.wasm (built from wasm/training_kernels.c by scripts/build-wasm.sh) into the wasm
+ * backend's own memory, so its kernels work on tensors in place. Returns undefined when it cannot be used
+ * (for instance a threaded backend build with shared memory); callers then fall back to JS kernels.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../paths";
+
+export interface NativeKernels {
+  conv2d_backprop_filter(
+    x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number, oh: number, ow: number,
+    co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  max_pool_grad(
+    x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  sum_rows(x: number, out: number, rows: number, cols: number): void;
+}
+
+/** What we need of the emscripten module inside tfjs's BackendWasm. */
+interface EmscriptenModule {
+  asm?: { memory?: WebAssembly.Memory };
+  _malloc(bytes: number): number;
+}
+
+const STACK_BYTES = 64 * 1024;
+const loaded = new WeakMap<object, NativeKernels | null>();
+
+export function kernelModulePath(): string {
+  return path.join(projectRoot(), "wasm", "training_kernels.wasm");
+}
+
+export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | undefined {
+  const cached = loaded.get(wasmModule);
+  if (cached !== undefined) return cached ?? undefined;
+  let result: NativeKernels | null = null;
+  try {
+    const memory = wasmModule.asm?.memory;
+    if (!memory) throw new Error("the wasm backend does not expose its memory");
+    const bytes = fs.readFileSync(kernelModulePath());
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    const sp = instance.exports.__stack_pointer as WebAssembly.Global;
+    // Our C code may spill a few bytes to its shadow stack: give it a block of tfjs's heap, never freed.
+    const stackBase = wasmModule._malloc(STACK_BYTES) >>> 0;
+    sp.value = stackBase + STACK_BYTES - 16;
+    result = instance.exports as unknown as NativeKernels;
+  } catch (err) {
+    if (process.env.LESSONS_DEBUG) console.warn(`training_kernels.wasm not used: ${(err as Error).message}`);
+  }
+  loaded.set(wasmModule, result);
+  return result ?? undefined;
+}

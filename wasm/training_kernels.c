@@ -1,0 +1,188 @@
+/*
+ * Training kernels for TensorFlow.js's wasm backend, compiled to a small WebAssembly module that imports the
+ * backend's own memory, so they read and write tensors in place (pointers are byte offsets into that memory).
+ * No libc, no static data; the (tiny) shadow stack is placed by the host in a block it allocates.
+ * Build: scripts/build-wasm.sh (Debian clang + lld).
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE int max_i(int a, int b) { return a > b ? a : b; }
+INLINE int min_i(int a, int b) { return a < b ? a : b; }
+
+/* First output index o with o*stride + k - pad >= 0, and one past the last with o*stride + k - pad < size. */
+INLINE int first_valid(int k, int pad, int stride) {
+  int need = pad - k; /* o*stride >= need */
+  return need <= 0 ? 0 : (need + stride - 1) / stride;
+}
+INLINE int end_valid(int k, int pad, int stride, int size, int out) {
+  int lim = size - 1 + pad - k; /* o*stride <= lim */
+  if (lim < 0) return 0;
+  return min_i(out, lim / stride + 1);
+}
+
+/*
+ * One register tile of dW: NCI (1..4) input channels x NV (1..3) vectors of 4 output channels, accumulated
+ * over one output row: dw[ci][co] += sum_ow x[ow*sw + kw - pl][ci] * dy[ow][co]. Lanes of the last vector
+ * beyond co_count are computed but not stored.
+ */
+INLINE void dw_tile(const float *xrow, int x_step, const float *dyrow, int co_all, int ow0, int ow1,
+                    float *dw, int co_all_dw, int nci, int nv, int co_valid) {
+  v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+  v128_t a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+  const float *xp = xrow + (long)ow0 * x_step;
+  const float *dp = dyrow + (long)ow0 * co_all;
+  for (int ow = ow0; ow < ow1; ow++, xp += x_step, dp += co_all) {
+    v128_t d0 = wasm_v128_load(dp), d1 = d0, d2 = d0;
+    if (nv > 1) d1 = wasm_v128_load(dp + 4);
+    if (nv > 2) d2 = wasm_v128_load(dp + 8);
+    v128_t x0 = wasm_v128_load32_splat(xp);
+    a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, d0));
+    if (nv > 1) a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, d1));
+    if (nv > 2) a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(x0, d2));
+    if (nci > 1) {
+      v128_t x1 = wasm_v128_load32_splat(xp + 1);
+      a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, d0));
+      if (nv > 1) a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, d1));
+      if (nv > 2) a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(x1, d2));
+    }
+    if (nci > 2) {
+      v128_t x2 = wasm_v128_load32_splat(xp + 2);
+      a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, d0));
+      if (nv > 1) a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, d1));
+      if (nv > 2) a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(x2, d2));
+    }
+    if (nci > 3) {
+      v128_t x3 = wasm_v128_load32_splat(xp + 3);
+      a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, d0));
+      if (nv > 1) a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, d1));
+      if (nv > 2) a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(x3, d2));
+    }
+  }
+  /* Add the row's sums into dW; only co_valid (<= 4*nv) output channels exist. */
+#define STORE_ROW(r, v0, v1, v2)                                                   \
+  {                                                                                \
+    float *o = dw + (long)(r) * co_all_dw;                                          \
+    float tmp[12];                                                                  \
+    wasm_v128_store(tmp, v0);                                                       \
+    if (nv > 1) wasm_v128_store(tmp + 4, v1);                                       \
+    if (nv > 2) wasm_v128_store(tmp + 8, v2);                                       \
+    for (int c = 0; c < co_valid; c++) o[c] += tmp[c];                              \
+  }
+  if (co_valid == 4 * nv) {
+#define STORE_FULL(r, v0, v1, v2)                                                   \
+  {                                                                                \
+    float *o = dw + (long)(r) * co_all_dw;                                          \
+    wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), v0));                      \
+    if (nv > 1) wasm_v128_store(o + 4, wasm_f32x4_add(wasm_v128_load(o + 4), v1));  \
+    if (nv > 2) wasm_v128_store(o + 8, wasm_f32x4_add(wasm_v128_load(o + 8), v2));  \
+  }
+    STORE_FULL(0, a00, a01, a02);
+    if (nci > 1) STORE_FULL(1, a10, a11, a12);
+    if (nci > 2) STORE_FULL(2, a20, a21, a22);
+    if (nci > 3) STORE_FULL(3, a30, a31, a32);
+  } else {
+    STORE_ROW(0, a00, a01, a02);
+    if (nci > 1) STORE_ROW(1, a10, a11, a12);
+    if (nci > 2) STORE_ROW(2, a20, a21, a22);
+    if (nci > 3) STORE_ROW(3, a30, a31, a32);
+  }
+}
+
+/* Dispatch to a tile specialised for constant (nci, nv), so the compiler keeps every accumulator in a register. */
+static void dw_tile_any(const float *xrow, int x_step, const float *dyrow, int co_all, int ow0, int ow1, float *dw,
+                        int co_all_dw, int nci, int nv, int co_valid) {
+#define CASE(I, V) \
+  case (I)*4 + (V): dw_tile(xrow, x_step, dyrow, co_all, ow0, ow1, dw, co_all_dw, I, V, co_valid); return;
+  switch (nci * 4 + nv) {
+    CASE(1, 1) CASE(1, 2) CASE(1, 3) CASE(2, 1) CASE(2, 2) CASE(2, 3)
+    CASE(3, 1) CASE(3, 2) CASE(3, 3) CASE(4, 1) CASE(4, 2) CASE(4, 3)
+  }
+#undef CASE
+}
+
+/*
+ * Conv2DBackpropFilter, NHWC: dw[kh][kw][ci][co] = sum_{b,oh,ow} x[b][oh*sh+kh-pt][ow*sw+kw-pl][ci] * dy[b][oh][ow][co].
+ * dw must be zeroed by the caller. Reads up to 3 floats past the end of a dy row when co % 4 != 0
+ * (the values are never stored), so the caller keeps 16 spare bytes after dy.
+ */
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, int h, int w, int ci, int oh, int ow,
+                            int co, int kh, int kw, int sh, int sw, int pt, int pl) {
+  for (int b = 0; b < n; b++) {
+    for (int i = 0; i < kh; i++) {
+      int oh0 = first_valid(i, pt, sh), oh1 = end_valid(i, pt, sh, h, oh);
+      for (int j = 0; j < kw; j++) {
+        int ow0 = first_valid(j, pl, sw), ow1 = end_valid(j, pl, sw, w, ow);
+        if (ow0 >= ow1) continue;
+        float *dw_kk = dw + ((long)(i * kw + j) * ci) * co;
+        for (int p = oh0; p < oh1; p++) {
+          int r = p * sh + i - pt;
+          /* x at column (0*sw + j - pl): the tile indexes it with ow*sw. */
+          const float *xrow = x + (((long)b * h + r) * w + (j - pl)) * ci;
+          const float *dyrow = dy + (((long)b * oh + p) * ow) * co;
+          for (int c0 = 0; c0 < ci; c0 += 4) {
+            int nci = min_i(4, ci - c0);
+            for (int o0 = 0; o0 < co; o0 += 12) {
+              int valid = min_i(12, co - o0);
+              int nv = (valid + 3) / 4;
+              dw_tile_any(xrow + c0, sw * ci, dyrow + o0, co, ow0, ow1, dw_kk + (long)c0 * co + o0, co, nci, nv, valid);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * MaxPoolGrad, NHWC: each dy goes to the FIRST maximum of its window in row-major order, the search starting
+ * at -infinity (like TensorFlow and tfjs's cpu backend). dx must be zeroed by the caller.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
+                   int fw, int sh, int sw, int pt, int pl) {
+  for (int b = 0; b < n; b++) {
+    for (int p = 0; p < oh; p++) {
+      int r0 = max_i(p * sh - pt, 0), r1 = min_i(p * sh - pt + fh, h);
+      for (int q = 0; q < ow; q++) {
+        int c0 = max_i(q * sw - pl, 0), c1 = min_i(q * sw - pl + fw, w);
+        const float *g = dy + (((long)b * oh + p) * ow + q) * c;
+        for (int ch = 0; ch < c; ch++) {
+          float best = -__builtin_inff();
+          long at = -1;
+          for (int r = r0; r < r1; r++) {
+            const float *row = x + (((long)b * h + r) * w) * c + ch;
+            for (int col = c0; col < c1; col++) {
+              float v = row[(long)col * c];
+              if (v > best || at < 0) {
+                best = v;
+                at = (((long)b * h + r) * w + col) * c + ch;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += g[ch];
+        }
+      }
+    }
+  }
+}
+
+/* out[j] = sum_i x[i][j] for x of shape [rows, cols]: a sum over leading axes without a transpose. */
+EXPORT(sum_rows)
+void sum_rows(const float *x, float *out, int rows, int cols) {
+  int j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    v128_t acc = wasm_f32x4_splat(0);
+    for (int i = 0; i < rows; i++) acc = wasm_f32x4_add(acc, wasm_v128_load(x + (long)i * cols + j));
+    wasm_v128_store(out + j, acc);
+  }
+  for (; j < cols; j++) {
+    float s = 0;
+    for (int i = 0; i < rows; i++) s += x[(long)i * cols + j];
+    out[j] = s;
+  }
+}
