@@ -1,0 +1,61 @@
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, transposed BatchMatMul, Identity) vs cpu. */
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
+
+const TOL = 1e-5;
+
+describe("fast wasm kernels match cpu", () => {
+  before(readyWasm);
+
+  const shape = [3, 5, 4, 7];
+  const x = randomArray(3 * 5 * 4 * 7, 3);
+  for (const op of ["sum", "mean"] as const) {
+    for (const axis of [[0], [0, 1], [0, 1, 2], [1], [2, 3], [0, 2], -1] as Array<number[] | number>) {
+      for (const keepDims of [false, true]) {
+        it(`${op} axis ${JSON.stringify(axis)} keepDims ${keepDims}`, async () => {
+          const fn = () => tf[op](tf.tensor(x, shape), axis, keepDims);
+          const shapeOn = async (b: "cpu" | "wasm") => {
+            await tf.setBackend(b);
+            const t = fn();
+            const s = t.shape;
+            t.dispose();
+            return s;
+          };
+          assert.deepEqual(await shapeOn("wasm"), await shapeOn("cpu"));
+          assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, op);
+        });
+      }
+    }
+  }
+
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const batch of [1, 3]) {
+      it(`matMul transposeA=${ta} transposeB=${tb} batch ${batch}`, async () => {
+        const [m, k, n] = [5, 9, 6];
+        const a = randomArray(batch * m * k, 4);
+        const b = randomArray(batch * k * n, 5);
+        const fn = () =>
+          tf.matMul(
+            tf.tensor3d(a, (ta ? [batch, k, m] : [batch, m, k]) as [number, number, number]),
+            tf.tensor3d(b, (tb ? [batch, n, k] : [batch, k, n]) as [number, number, number]),
+            ta,
+            tb,
+          );
+        assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "matMul");
+      });
+    }
+  }
+
+  it("identity shares data safely: disposing the source keeps the clone", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const a = tf.tensor([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+    b.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
