@@ -31,9 +31,13 @@ import {
 /** A per-epoch metric value: a number, or a scalar tensor (anything with dataSync()). */
 export type MetricValue = number | { dataSync(): ArrayLike<number> | ArrayLike<unknown> };
 
-/** What the fit function returns: per-epoch metrics, e.g. the result of model.fit or train(). */
+/**
+ * What the fit function returns: per-epoch metrics, e.g. the result of model.fit or train(), whose `history`
+ * maps metric names to one value per epoch ({val_loss: [...], val_accuracy: [...]}). Typed loosely as `object`
+ * so that both tf.History and interfaces with optional metrics fit; the values are checked when read.
+ */
 export interface FitResult {
-  history: Record<string, ArrayLike<MetricValue>>;
+  history: object;
 }
 
 /** Facts about the running trial, handed to the fit function and to onBestModel. */
@@ -85,9 +89,20 @@ interface Proposal {
   values: Values;
 }
 
+/**
+ * Frees a finished trial's model when it has a dispose() method (tfjs models do). A tfjs model compiled with an
+ * optimizer object (tf.train.adam(...)) does not free that optimizer's state itself, so we free it too: each
+ * trial's model is expected to get its own optimizer inside the hypermodel.
+ */
 function disposeModel(model: unknown): void {
-  const m = model as { dispose?: unknown } | null;
-  if (m && typeof m === "object" && typeof m.dispose === "function") (m as { dispose(): void }).dispose();
+  if (!model || typeof model !== "object") return;
+  const m = model as { dispose?: unknown; optimizer?: { dispose?: unknown } | null; isOptimizerOwned?: boolean };
+  if (typeof m.dispose !== "function") return;
+  const optimizer = m.optimizer;
+  (m as { dispose(): void }).dispose();
+  if (optimizer && typeof optimizer.dispose === "function" && m.isOptimizerOwned !== true) {
+    (optimizer as { dispose(): void }).dispose();
+  }
 }
 
 function toNumber(v: MetricValue): number {
@@ -104,8 +119,12 @@ function historyToNumbers(result: FitResult | undefined): Record<string, number[
     );
   }
   const out: Record<string, number[]> = {};
-  for (const [name, series] of Object.entries(result.history)) {
-    out[name] = Array.from(series, toNumber);
+  for (const [name, series] of Object.entries(result.history as Record<string, unknown>)) {
+    if (series === undefined) continue;
+    if (!Array.isArray(series) && !ArrayBuffer.isView(series)) {
+      throw new Error(`history.${name} should be a list with one value per epoch, got ${String(series)}.`);
+    }
+    out[name] = Array.from(series as ArrayLike<MetricValue>, toNumber);
   }
   return out;
 }

@@ -13,7 +13,8 @@ function buildModel(hp: HyperParameters): tf.LayersModel {
   model.add(tf.layers.dense({ inputShape: [3], units, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
   model.add(tf.layers.dropout({ rate }));
   model.add(tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  model.compile({ optimizer: "adam", loss: "meanSquaredError" });
+  // An optimizer object (not the string "adam"): tfjs does not free its state with the model, the tuner must.
+  model.compile({ optimizer: tf.train.adam(0.01), loss: "meanSquaredError" });
   return model;
 }
 
