@@ -1,0 +1,323 @@
+/**
+ * A fresh tslab kernel process and a client that talks to it over ZeroMQ, as Jupyter would.
+ *
+ * Dead-kernel detection uses the process exit, not the heartbeat: tslab answers heartbeats on its main thread,
+ * so a long synchronous cell would look dead.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as zmq from "zeromq";
+import { address, type ConnectionInfo, newConnectionInfo, writeConnectionFile } from "./connection";
+import { decodeMessage, encodeMessage, type Message, makeMessage, newSessionId } from "./protocol";
+import type { Output } from "./nbformat";
+import { loadExeca } from "../kernel/load-execa";
+import { KERNEL_NAME, tslabBin } from "../kernel/kernelspec";
+
+export interface KernelOptions {
+  /** The kernel's working directory: the notebook's folder, as under Jupyter. */
+  cwd: string;
+  /** Project root holding node_modules/tslab. */
+  root: string;
+  startupTimeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export type CellStatus = "ok" | "error" | "timeout" | "dead";
+
+export interface CellRun {
+  status: CellStatus;
+  /** msg_id of the execute_request: late output of this cell shows up in `Kernel.lateStderr` under it. */
+  msgId: string;
+  executionCount: number | null;
+  outputs: Output[];
+  /** Everything the cell wrote to stderr (tslab's only error channel). */
+  stderr: string;
+}
+
+interface Pending {
+  outputs: Output[];
+  stderr: string[];
+  reply?: Message;
+  idle: boolean;
+  onChange: () => void;
+}
+
+const SEND_TIMEOUT_MS = 2000;
+
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class Kernel {
+  private readonly session = newSessionId();
+  private readonly shell: zmq.Dealer;
+  private readonly control: zmq.Dealer;
+  private readonly iopub: zmq.Subscriber;
+  private readonly shellLock = new Lock();
+  private readonly controlLock = new Lock();
+  private readonly pending = new Map<string, Pending>();
+  /** Stream text that arrived for cells already finished (e.g. a late unhandled rejection), by msg_id. */
+  readonly lateStderr = new Map<string, string>();
+  private exitInfo: string | undefined;
+  private readonly exitListeners = new Set<() => void>();
+  private readonly log: string[] = [];
+
+  private constructor(
+    private readonly info: ConnectionInfo,
+    private readonly connectionFile: string,
+    private readonly child: import("execa").ResultPromise,
+  ) {
+    this.shell = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
+    this.control = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
+    this.iopub = new zmq.Subscriber({ linger: 0 });
+    this.shell.connect(address(info, info.shell_port));
+    this.control.connect(address(info, info.control_port));
+    this.iopub.connect(address(info, info.iopub_port));
+    this.iopub.subscribe();
+    const keepLog = (chunk: unknown) => {
+      this.log.push(String(chunk));
+      if (this.log.length > 200) this.log.shift();
+    };
+    child.stdout?.on("data", keepLog);
+    child.stderr?.on("data", keepLog);
+    void child.then((r) => this.markExited(r.signal ? `signal ${r.signal}` : `exit code ${r.exitCode}`));
+    void this.readLoop(this.shell, (m) => this.onReply(m));
+    void this.readLoop(this.control, (m) => this.onReply(m));
+    void this.readLoop(this.iopub, (m) => this.onIopub(m));
+  }
+
+  /** Starts a kernel in `cwd` and waits until it answers on shell and iopub. */
+  static async start(options: KernelOptions): Promise<Kernel> {
+    const { execa } = await loadExeca();
+    const info = await newConnectionInfo(KERNEL_NAME);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-kernel-"));
+    const file = writeConnectionFile(dir, info);
+    const child = execa(process.execPath, [tslabBin(options.root), "kernel", "--config-path", file], {
+      cwd: options.cwd,
+      env: { LESSONS_HEADLESS: "1", ...options.env },
+      stdin: "ignore",
+      buffer: false,
+      reject: false,
+      cleanup: true,
+    });
+    const kernel = new Kernel(info, file, child);
+    try {
+      await kernel.waitReady(options.startupTimeoutMs ?? 120_000);
+    } catch (e) {
+      await kernel.kill();
+      throw e;
+    }
+    return kernel;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get dead(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** Why the process ended plus its last console lines, for error reports. */
+  deathReport(): string {
+    const tail = this.log.join("").trim().split("\n").slice(-15).join("\n");
+    return `The kernel process died (${this.exitInfo ?? "unknown"}).` + (tail ? `\nKernel output:\n${tail}` : "");
+  }
+
+  private markExited(how: string): void {
+    this.exitInfo ??= how;
+    for (const l of this.exitListeners) l();
+  }
+
+  private async readLoop(sock: zmq.Dealer | zmq.Subscriber, handle: (m: Message) => void): Promise<void> {
+    try {
+      for await (const frames of sock) {
+        try {
+          handle(decodeMessage(this.info.key, frames));
+        } catch (e) {
+          this.log.push(`runner: dropped a message: ${(e as Error).message}\n`);
+        }
+      }
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  private onReply(msg: Message): void {
+    const p = this.pending.get(msg.parent_header.msg_id ?? "");
+    if (p && !p.reply) {
+      p.reply = msg;
+      p.onChange();
+    }
+  }
+
+  private onIopub(msg: Message): void {
+    const parentId = msg.parent_header.msg_id ?? "";
+    const p = this.pending.get(parentId);
+    const c = msg.content as Record<string, any>;
+    const type = msg.header.msg_type;
+    if (!p) {
+      if (type === "stream" && c.name === "stderr") {
+        this.lateStderr.set(parentId, (this.lateStderr.get(parentId) ?? "") + String(c.text));
+      }
+      return;
+    }
+    if (type === "status") {
+      if (c.execution_state === "idle") {
+        p.idle = true;
+        p.onChange();
+      }
+    } else if (type === "stream") {
+      const name = c.name === "stderr" ? "stderr" : "stdout";
+      const text = String(c.text);
+      if (name === "stderr") p.stderr.push(text);
+      const last = p.outputs[p.outputs.length - 1];
+      if (last?.output_type === "stream" && last.name === name) last.text = String(last.text) + text;
+      else p.outputs.push({ output_type: "stream", name, text });
+    } else if (type === "display_data" || type === "execute_result") {
+      const out: Output =
+        type === "display_data"
+          ? { output_type: "display_data", data: c.data ?? {}, metadata: c.metadata ?? {} }
+          : { output_type: "execute_result", execution_count: c.execution_count ?? null, data: c.data ?? {}, metadata: c.metadata ?? {} };
+      const displayId = c.transient?.display_id;
+      if (displayId) (out as { _displayId?: string })._displayId = displayId;
+      p.outputs.push(out);
+    } else if (type === "update_display_data") {
+      const displayId = c.transient?.display_id;
+      for (const o of p.outputs) {
+        if (o.output_type === "display_data" && (o as { _displayId?: string })._displayId === displayId) {
+          o.data = c.data ?? {};
+          o.metadata = c.metadata ?? {};
+        }
+      }
+    } else if (type === "error") {
+      p.outputs.push({ output_type: "error", ename: c.ename, evalue: c.evalue, traceback: c.traceback ?? [] });
+    }
+  }
+
+  private send(channel: "shell" | "control", msg: Message<object>): Promise<void> {
+    const [sock, lock] = channel === "shell" ? [this.shell, this.shellLock] : [this.control, this.controlLock];
+    return lock.run(() => sock.send(encodeMessage(this.info.key, msg)));
+  }
+
+  /** Resolves when `done()` holds, rejects with "dead" / "timeout" reasons. */
+  private waitFor(p: Pending, done: () => boolean, timeoutMs: number): Promise<"done" | "timeout" | "dead"> {
+    return new Promise((resolve) => {
+      const finish = (r: "done" | "timeout" | "dead") => {
+        clearTimeout(timer);
+        this.exitListeners.delete(onExit);
+        p.onChange = () => undefined;
+        resolve(r);
+      };
+      const onExit = () => finish("dead");
+      const timer = setTimeout(() => finish("timeout"), timeoutMs);
+      p.onChange = () => done() && finish("done");
+      this.exitListeners.add(onExit);
+      if (this.dead) finish("dead");
+      else if (done()) finish("done");
+    });
+  }
+
+  private track(msgId: string): Pending {
+    const p: Pending = { outputs: [], stderr: [], idle: false, onChange: () => undefined };
+    this.pending.set(msgId, p);
+    return p;
+  }
+
+  /**
+   * Retries kernel_info_request until both the reply and its iopub status arrive: the kernel's sockets may not
+   * be bound yet, and a SUB socket misses messages published before its subscription reached the publisher.
+   */
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.dead) throw new Error(`The kernel did not start. ${this.deathReport()}`);
+      const msg = makeMessage(this.session, "kernel_info_request", {});
+      const p = this.track(msg.header.msg_id);
+      try {
+        await this.send("shell", msg);
+      } catch {
+        // Send timed out: no peer yet. Try again.
+      }
+      const r = await this.waitFor(p, () => Boolean(p.reply && p.idle), 1000);
+      this.pending.delete(msg.header.msg_id);
+      if (r === "done") return;
+    }
+    throw new Error(`The kernel did not answer within ${Math.round(timeoutMs / 1000)} s.\n${this.log.join("").slice(-2000)}`);
+  }
+
+  /**
+   * Runs one cell. On timeout it interrupts (SIGINT: tslab's vm breakOnSigint stops synchronous code too),
+   * gives the kernel `interruptGraceMs` to answer, and otherwise kills it.
+   */
+  async execute(code: string, timeoutMs: number, interruptGraceMs = 5000): Promise<CellRun> {
+    const msg = makeMessage(this.session, "execute_request", {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    });
+    const p = this.track(msg.header.msg_id);
+    const result = (status: CellStatus): CellRun => {
+      this.pending.delete(msg.header.msg_id);
+      const count = (p.reply?.content as { execution_count?: number } | undefined)?.execution_count ?? null;
+      for (const o of p.outputs) delete (o as { _displayId?: string })._displayId;
+      return { status, msgId: msg.header.msg_id, executionCount: count, outputs: p.outputs, stderr: p.stderr.join("") };
+    };
+    try {
+      await this.send("shell", msg);
+    } catch (e) {
+      return result(this.dead ? "dead" : "error");
+    }
+    const replied = () => Boolean(p.reply);
+    let r = await this.waitFor(p, replied, timeoutMs);
+    if (r === "timeout") {
+      this.interrupt();
+      r = await this.waitFor(p, replied, interruptGraceMs);
+      if (r !== "done") await this.kill();
+      return result(r === "dead" ? "dead" : "timeout");
+    }
+    if (r === "dead") return result("dead");
+    // tslab answers "abort" to requests that arrive within ~200 ms after a failed one.
+    // Outputs end with the "idle" status; it follows the reply closely.
+    await this.waitFor(p, () => p.idle, 2000);
+    const status = (p.reply!.content as { status?: string }).status;
+    return result(status === "ok" ? "ok" : "error");
+  }
+
+  interrupt(): void {
+    if (!this.dead) this.child.kill("SIGINT");
+  }
+
+  /** shutdown_request on the control channel, then SIGKILL if the process has not left after `graceMs`. */
+  async shutdown(graceMs = 3000): Promise<void> {
+    if (!this.dead) {
+      const msg = makeMessage(this.session, "shutdown_request", { restart: false });
+      const p = this.track(msg.header.msg_id);
+      try {
+        await this.send("control", msg);
+        await this.waitFor(p, () => false, graceMs);
+      } catch {
+        // Unreachable kernel: killed below.
+      }
+      this.pending.delete(msg.header.msg_id);
+    }
+    await this.kill();
+  }
+
+  /** SIGKILL (if still running), wait for the exit, release sockets and the connection file. */
+  async kill(): Promise<void> {
+    if (!this.dead) this.child.kill("SIGKILL");
+    await this.child;
+    for (const s of [this.shell, this.control, this.iopub]) if (!s.closed) s.close();
+    fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
+  }
+}
