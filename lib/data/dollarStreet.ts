@@ -123,7 +123,7 @@ function shout(lines: string[]): void {
  * Real data if cached, mirrored or downloadable; otherwise the generated stand-in (loudly announced).
  */
 export async function loadDollarStreet(opts: DollarStreetOptions = {}): Promise<DollarStreetDataset> {
-  let reason = "forceGenerated was set";
+  let reasons = ["forceGenerated was set"];
   if (!opts.forceGenerated) {
     try {
       const files = [];
@@ -140,14 +140,18 @@ export async function loadDollarStreet(opts: DollarStreetOptions = {}): Promise<
       return subsetDataset(ds, opts);
     } catch (e) {
       if (!(e instanceof DatasetUnavailableError) || opts.allowGenerated === false) throw e;
-      reason = e.message.split("\n").slice(0, 3).join(" ");
+      // The bullet lines of the error say what was tried ("not in the mirror ...", "no internet ...").
+      reasons = e.message
+        .split("\n")
+        .filter((l) => l.startsWith("  - "))
+        .map((l) => l.slice(4, 110));
     }
   }
   const folder = ensureDollarStreetStandIn();
   shout([
     `DOLLAR STREET: ${STANDIN_MESSAGE}`,
     "These are synthetic shapes, not photos: accuracies will differ from the lesson text.",
-    `(${reason.slice(0, 160)})`,
+    ...reasons.map((r) => `why: ${r}`),
   ]);
   const ds: DollarStreetDataset = {
     classNames: [...DOLLAR_STREET_CLASS_NAMES],
