@@ -30,8 +30,11 @@ export interface TrainOptions {
   validationSplit?: number;
   /** Seed of the per-epoch shuffling. Default 42. */
   seed?: number;
-  /** tf.Callback objects (e.g. from lib/callbacks) or plain {onEpochEnd, ...} objects. */
-  callbacks?: Array<tf.Callback | tf.CustomCallbackArgs>;
+  /**
+   * tf.Callback objects (e.g. from lib/callbacks) or plain {onEpochEnd(epoch, logs) {...}} objects. (A tf.Callback
+   * fits the tf.CustomCallbackArgs type, which keeps parameter types inferred in plain objects.)
+   */
+  callbacks?: tf.CustomCallbackArgs[];
   /** 0: silent; 1 (default): the live progress line. */
   verbose?: 0 | 1;
   /** Override how progress is drawn (see lib/progress). Default "auto". */
@@ -129,7 +132,7 @@ export async function evaluate(
   return { loss: lossSum / n, accuracy: correct / n };
 }
 
-function wrapCallbacks(list: Array<tf.Callback | tf.CustomCallbackArgs>): tf.Callback[] {
+function wrapCallbacks(list: tf.CustomCallbackArgs[]): tf.Callback[] {
   return list.map((cb) => {
     const maybe = cb as Partial<tf.Callback>;
     if (typeof maybe.setParams === "function" && typeof maybe.onEpochEnd === "function") return cb as tf.Callback;
