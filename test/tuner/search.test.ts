@@ -252,3 +252,33 @@ test("trial.json is complete JSON with the hyperparameters, score and per-epoch 
   assert.equal(saved.score, Math.min(...saved.metrics.val_loss));
   assert.deepEqual(fs.readdirSync(path.join(dir, "p")).sort(), ["oracle.json", "trial_000"], "no temporary files left");
 });
+
+test("a later session reads the saved results; the best model must then be rebuilt with buildModel", async () => {
+  const dir = tmpDir();
+  await gridTuner(dir).search(fakeFit);
+  const later = gridTuner(dir);
+  assert.equal(later.resultsSummary()[0].trialId, "trial_004");
+  const bestHp = later.getBestHyperparameters()[0];
+  assert.deepEqual(bestHp.values, { n_layers: 2, dropout_rate: 0.5 });
+  assert.throws(() => later.getBestModels(), /ran in an earlier session.*buildModel/);
+  const rebuilt = await later.buildModel(bestHp);
+  assert.equal(rebuilt.nLayers, 2);
+  assert.equal(rebuilt.dropout, 0.5);
+  assert.deepEqual(later.getBestHyperparameters(3).map((h) => h.values), [
+    { n_layers: 2, dropout_rate: 0.5 },
+    { n_layers: 2, dropout_rate: 0.2 },
+    { n_layers: 2, dropout_rate: 0.8 },
+  ]);
+});
+
+test("a hyperparameter declared only in some trials is reported with how to fix the build function", async () => {
+  const tuner = new GridSearch<number>({
+    hypermodel: (hp) => {
+      const n = hp.Int("n_layers", { min: 1, max: 2 });
+      return n === 2 ? hp.Int("units_2", { min: 8, max: 16, step: 8 }) : n;
+    },
+    directory: tmpDir(),
+    log: () => {},
+  });
+  await assert.rejects(tuner.search(async () => ({ history: { val_loss: [1] } })), /"units_2".*Declare every hyperparameter on every call/);
+});
