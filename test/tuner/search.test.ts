@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
@@ -36,9 +36,13 @@ async function fakeFit(m: FakeModel) {
   return { history: { val_loss: [l + 0.3, l, l + 0.1], val_accuracy: [0.5 - l, 0.9 - l, 0.7 - l], loss: [1, 0.5, 0.2] } };
 }
 
+const made: string[] = [];
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "tuner-test-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tuner-test-"));
+  made.push(dir);
+  return dir;
 }
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function gridTuner(directory: string, extra: Partial<TunerOptions<FakeModel>> = {}) {
   return new GridSearch<FakeModel>({ hypermodel, objective: "val_loss", directory, projectName: "p", log: () => {}, ...extra });

@@ -23,10 +23,11 @@ test("end to end with a tiny tfjs model on the cpu backend: 4 trials, real val_l
   const xs = tf.tensor2d([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 0.3, 0.1, 0.2, 0.5, 0.4, 0.6], [6, 3]);
   const ys = tf.tensor2d([1, 2, 3, 4, 1, 2], [6, 1]);
   const before = tf.memory().numTensors;
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "tuner-tfjs-"));
   const tuner = new GridSearch<tf.LayersModel>({
     hypermodel: buildModel,
     objective: "val_loss",
-    directory: fs.mkdtempSync(path.join(os.tmpdir(), "tuner-tfjs-")),
+    directory,
     projectName: "tiny",
     log: () => {},
   });
@@ -55,4 +56,5 @@ test("end to end with a tiny tfjs model on the cpu backend: 4 trials, real val_l
   assert.equal(tf.memory().numTensors, before);
   xs.dispose();
   ys.dispose();
+  fs.rmSync(directory, { recursive: true, force: true });
 });
