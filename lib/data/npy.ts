@@ -152,9 +152,10 @@ export function npyToInt32(arr: NpyArray, file = "<buffer>"): Int32Array {
   if (data instanceof Int32Array) return data;
   if (data instanceof BigInt64Array) {
     const out = new Int32Array(data.length);
+    const [lo, hi] = [BigInt(-2147483648), BigInt(2147483647)];
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
-      if (v > 2147483647n || v < -2147483648n) {
+      if (v > hi || v < lo) {
         throw new Error(`${file}: value ${v} at index ${i} does not fit in int32; these do not look like class labels.`);
       }
       out[i] = Number(v);
