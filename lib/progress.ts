@@ -35,6 +35,14 @@ export interface ProgressOptions {
   barWidth?: number;
 }
 
+/**
+ * What a notebook front end shows for stream text containing '\r': text before a '\r' on the same line is
+ * overwritten. (Same rule as nbconvert's coalesce_streams; a notebook runner can apply it before saving.)
+ */
+export function collapseCarriageReturns(text: string): string {
+  return text.replace(/[^\n]*\r(?=[^\n])/g, "");
+}
+
 const MODES: ProgressMode[] = ["auto", "tty", "live", "epoch", "none"];
 
 /** Resolve "auto" to the mode that suits where stdout goes. */

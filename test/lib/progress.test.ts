@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatBar, formatMetrics, TrainingProgress } from "../../lib/progress";
+import { collapseCarriageReturns, formatBar, formatMetrics, TrainingProgress } from "../../lib/progress";
 
 function capture(mode: "live" | "epoch" | "none", minIntervalMs = 0) {
   const out: string[] = [];
@@ -30,12 +30,17 @@ test("live mode rewrites one line per epoch with \\r and ends each epoch with a 
   assert.equal(t.split("\n").length - 1, 3, "exactly one newline per epoch");
   assert.ok(t.split("\r").length - 1 > 3, "intermediate updates use carriage returns");
   // What a notebook keeps after collapsing carriage returns (as nbconvert's coalesce_streams does):
-  const collapsed = t.replace(/.*\r(?=[^\n])/g, "").trimEnd().split("\n");
+  const collapsed = collapseCarriageReturns(t).trimEnd().split("\n");
   assert.equal(collapsed.length, 3);
   assert.match(
     collapsed[1],
     /^Epoch 2\/3 \[==========\] 5\/5 - loss: 1\.5000 - accuracy: 0\.2500 - val_loss: 1\.7500 - val_accuracy: 0\.2000 - 1\.2s\s*$/,
   );
+});
+
+test("collapseCarriageReturns keeps the last rewrite of each line", () => {
+  assert.equal(collapseCarriageReturns("\ra 1\ra 2\ra 3\n\rb 1\rb 2\n"), "a 3\nb 2\n");
+  assert.equal(collapseCarriageReturns("plain\nlines\n"), "plain\nlines\n");
 });
 
 test("live mode throttles updates", () => {
