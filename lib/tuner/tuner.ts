@@ -12,7 +12,7 @@
  */
 import * as path from "path";
 import { buildDir } from "../paths";
-import { HyperParameters, HyperParameterSpec, HpValue, describeSpec } from "./hyperparameters";
+import { HyperParameters, HyperParameterSpec, describeSpec } from "./hyperparameters";
 import { Objective, bestOfHistory, describeObjective, isBetter, toObjective } from "./objective";
 import { Values, gridCombinations, proposeRandom, spaceSize, valuesKey } from "./oracle";
 import { TrialSummary, formatDuration, formatScore, formatSummary, formatValue, rankTrials, summaryRows } from "./results";
