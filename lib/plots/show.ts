@@ -26,15 +26,25 @@ export function figureSummary(fig: Figure): string {
 }
 
 /**
+ * tslab prints the value of a cell's last expression with console.log, so `plotHistory(h)` as the last line
+ * would dump the whole figure under the chart. Once the chart is on screen, the figure prints as nothing (its
+ * fields are still there: fig.data, fig.layout).
+ */
+function quietWhenPrinted(fig: Figure): void {
+  Object.defineProperty(fig, Symbol.for("nodejs.util.inspect.custom"), { value: () => "", enumerable: false, configurable: true });
+}
+
+/**
  * Shows a plotly figure as the output of the current notebook cell and returns it unchanged.
  * Outside a notebook (tests, scripts) it only validates and returns the figure.
  */
 export function showFigure<F extends Figure>(fig: F, opts: ShowOptions = {}): F {
   assertFigure(fig);
   if (opts.show === false) return fig;
-  displayBundle({
+  const shown = displayBundle({
     "text/html": figureHtml(fig, { bundleFromNotebookDir: bundleFromHere() }),
     "text/plain": figureSummary(fig),
   });
+  if (shown) quietWhenPrinted(fig);
   return fig;
 }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import { inspect } from "util";
 import { showFigure, figureHtml, parseFigureHtml, inNotebook, Figure, lineChart } from "../../lib/plot";
 import { projectRoot } from "../../lib/paths";
 
@@ -29,6 +30,8 @@ test("inside the tslab kernel the figure goes out as one display_data with HTML 
   const parsed = parseFigureHtml(sent[0].data["text/html"]);
   assert.ok(parsed);
   assert.deepEqual(parsed.figure.data, shown.data);
+  assert.equal(inspect(shown), "", "tslab console.logs a cell's last value; a shown chart must not be dumped below itself");
+  assert.match(inspect(fig), /data:/, "figures that were not shown still print normally");
   // The kernel runs in the notebook's folder; the loader must find the bundle from there.
   const expected = path.relative(process.cwd(), path.join(projectRoot(), "node_modules/plotly.js-dist-min/plotly.min.js"));
   assert.equal(parsed.bundleFromNotebookDir, expected.split(path.sep).join("/"));

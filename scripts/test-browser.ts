@@ -1,0 +1,266 @@
+/**
+ * `npm run test:browser [notebook.ipynb]`: opens a notebook in Debian's classic Jupyter Notebook, driven by
+ * headless Debian chromium, runs all its cells with the project kernel, and checks that outputs appear and every
+ * plotly chart is drawn on the page (svg.main-svg) with plotly served by Jupyter itself (no outside requests).
+ * Saves a screenshot under build/browser-check/. The notebook file is never modified: a temporary copy runs.
+ *
+ * Default notebook: notebooks/00-setup-check.ipynb, or test/fixtures/browser/plot-check.ipynb until it exists.
+ * Exits 1 when a check fails, 2 when jupyter or chromium is missing.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { Command } from "commander";
+import type { Page } from "playwright-core";
+import { projectRoot, buildDir } from "../lib/paths";
+import { chromiumPath, launchChromium } from "./render-static-plots";
+import { KERNEL_NAME, kernelJson } from "./kernel/kernelspec";
+import { loadExeca } from "./kernel/load-execa";
+
+class MissingTool extends Error {}
+
+interface CellReport {
+  index: number;
+  prompt: unknown;
+  outputTypes: string[];
+  error?: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForServer(url: string, server: { exitCode: number | null }, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (server.exitCode !== null) throw new Error(`jupyter notebook exited early (code ${server.exitCode})`);
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(300);
+  }
+  throw new Error(`jupyter notebook did not answer ${url.replace(/token=\w+/, "token=…")} within ${timeoutMs / 1000}s`);
+}
+
+/** The notebook's code cells once all have run (numbered prompts), read from the classic Notebook's JS model. */
+async function cellReports(page: Page): Promise<CellReport[]> {
+  return page.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const nb = (window as any).Jupyter.notebook;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return nb.get_cells().map((c: any, index: number) => ({ c, index })).filter((x: any) => x.c.cell_type === "code")
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      .map(({ c, index }: any) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const outs: any[] = c.output_area.outputs;
+        const err = outs.find((o) => o.output_type === "error");
+        return {
+          index,
+          prompt: c.input_prompt_number,
+          outputTypes: outs.map((o) => (o.output_type === "display_data" || o.output_type === "execute_result" ? Object.keys(o.data).join("+") : o.output_type)),
+          error: err ? `${err.ename}: ${err.evalue}` : undefined,
+        };
+      });
+  });
+}
+
+async function run(notebookArg: string | undefined, timeoutS: number): Promise<boolean> {
+  const root = projectRoot();
+  const execa = (await loadExeca()).execa;
+
+  const nbPath = path.resolve(
+    notebookArg ??
+      (fs.existsSync(path.join(root, "notebooks/00-setup-check.ipynb"))
+        ? path.join(root, "notebooks/00-setup-check.ipynb")
+        : path.join(root, "test/fixtures/browser/plot-check.ipynb")),
+  );
+  if (!fs.existsSync(nbPath)) throw new Error(`No notebook at ${nbPath}; pass the path of an .ipynb file.`);
+
+  const version = await execa("jupyter", ["notebook", "--version"], { reject: false, stdin: "ignore", timeout: 60_000 }).catch(() => undefined);
+  if (!version || version.exitCode !== 0) {
+    throw new MissingTool("The classic Jupyter Notebook is not installed (`jupyter notebook --version` failed). Install it: apt-get install -y jupyter-notebook");
+  }
+  try {
+    chromiumPath();
+  } catch (e) {
+    throw new MissingTool((e as Error).message);
+  }
+
+  // A temporary copy, inside the project so the server can serve it and node_modules, next to a lib link.
+  const workDir = path.join(buildDir(), "browser-check");
+  fs.mkdirSync(workDir, { recursive: true });
+  const name = path.basename(nbPath, ".ipynb");
+  const copy = path.join(workDir, `${name}.run-${process.pid}.ipynb`);
+  fs.copyFileSync(nbPath, copy);
+  const libLink = path.join(workDir, "lib");
+  if (!fs.existsSync(libLink)) fs.symlinkSync(path.relative(workDir, path.join(root, "lib")), libLink);
+  const shotPath = path.join(workDir, `${name}.png`);
+
+  // Private Jupyter folders: the project kernelspec (same kernel.json as `npm run kernel:install`) and no user config.
+  const jupyterTmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-browser-check-"));
+  const specDir = path.join(jupyterTmp, "share", "kernels", KERNEL_NAME);
+  fs.mkdirSync(specDir, { recursive: true });
+  fs.writeFileSync(path.join(specDir, "kernel.json"), JSON.stringify(kernelJson(root), null, 2));
+
+  const port = await freePort();
+  const token = crypto.randomBytes(16).toString("hex");
+  const origin = `http://127.0.0.1:${port}`;
+  const serverLog: string[] = [];
+  const server = execa(
+    "jupyter",
+    ["notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${root}`,
+      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+    {
+      cwd: root,
+      reject: false,
+      stdin: "ignore",
+      env: {
+        JUPYTER_PATH: path.join(jupyterTmp, "share"),
+        JUPYTER_CONFIG_DIR: path.join(jupyterTmp, "config"),
+        JUPYTER_RUNTIME_DIR: path.join(jupyterTmp, "runtime"),
+        JUPYTER_DATA_DIR: path.join(jupyterTmp, "data"),
+      },
+    },
+  );
+  server.stdout?.on("data", (d: Buffer) => serverLog.push(d.toString()));
+  server.stderr?.on("data", (d: Buffer) => serverLog.push(d.toString()));
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  let ok = false;
+  try {
+    await waitForServer(`${origin}/api/status?token=${token}`, server, 60_000);
+    console.log(`jupyter notebook ${version.stdout.trim()} on port ${port}; notebook ${path.relative(root, nbPath)}`);
+
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    const outside: string[] = [];
+    const plotlyLoads: string[] = [];
+    const pageErrors: string[] = [];
+    await page.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+      outside.push(url);
+      return route.abort();
+    });
+    page.on("request", (r) => {
+      if (r.url().includes("plotly.min.js")) plotlyLoads.push(r.url());
+    });
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(m.text());
+    });
+
+    const rel = path.relative(root, copy).split(path.sep).map(encodeURIComponent).join("/");
+    await page.goto(`${origin}/notebooks/${rel}?token=${token}`);
+    await page
+      .waitForFunction(
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        () => { const nb = (window as any).Jupyter?.notebook; return !!(nb && nb.kernel && nb.kernel.is_connected() && !!nb.kernel.info_reply?.implementation); },
+        undefined,
+        { timeout: 120_000 },
+      )
+      .catch(async () => {
+        const state = await page.evaluate(() => {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          const nb = (window as any).Jupyter?.notebook;
+          return JSON.stringify({ notebook: !!nb, kernel: !!nb?.kernel, connected: nb?.kernel?.is_connected?.(), info: nb?.kernel?.info_reply });
+        });
+        throw new Error(`the kernel did not become ready within 120 s (${state})`);
+      });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await page.evaluate(() => { const nb = (window as any).Jupyter.notebook; nb.set_autosave_interval(0); nb.execute_all_cells(); });
+    await page.waitForFunction(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      () => (window as any).Jupyter.notebook.get_cells().filter((c: any) => c.cell_type === "code").every((c: any) => typeof c.input_prompt_number === "number"),
+      undefined,
+      { timeout: timeoutS * 1000, polling: 500 },
+    );
+    const cells = await cellReports(page);
+    const charts = await page.locator(".cnn-plot").count();
+    let drawn = 0;
+    if (charts > 0) {
+      await page
+        .waitForFunction(
+          (n) => document.querySelectorAll(".cnn-plot .cnn-plot-live.js-plotly-plot svg.main-svg").length >= n,
+          charts,
+          { timeout: 60_000 },
+        )
+        .catch(() => undefined);
+      drawn = await page.locator(".cnn-plot .cnn-plot-live.js-plotly-plot").count();
+    }
+
+    // Screenshot of the whole notebook: the classic Notebook scrolls inside #site, so grow the viewport first.
+    const height = await page.evaluate(() => (document.getElementById("notebook-container")?.scrollHeight ?? 1000) + 200);
+    await page.setViewportSize({ width: 1280, height: Math.min(height, 16000) });
+    await sleep(500);
+    await page.screenshot({ path: shotPath });
+
+    const failures: string[] = [];
+    for (const c of cells) {
+      console.log(`  cell ${c.index} [${String(c.prompt)}]: ${c.outputTypes.length ? c.outputTypes.join(", ") : "no output"}${c.error ? `  ERROR ${c.error}` : ""}`);
+      if (c.error) failures.push(`cell ${c.index} raised ${c.error}`);
+    }
+    if (cells.every((c) => c.outputTypes.length === 0)) failures.push("no cell produced any output");
+    console.log(`  charts: ${drawn} of ${charts} drawn by plotly; plotly.min.js fetched ${plotlyLoads.length} time(s)`);
+    if (drawn < charts) failures.push(`${charts - drawn} chart(s) were not drawn`);
+    if (charts > 0 && plotlyLoads.length !== 1) failures.push(`plotly.min.js was requested ${plotlyLoads.length} times; expected once per page`);
+    if (outside.length) failures.push(`requests left the Jupyter server (blocked): ${outside.slice(0, 5).join(", ")}`);
+    const plotErrors = pageErrors.filter((e) => /plotly|cnn-plot/i.test(e));
+    if (plotErrors.length) failures.push(`browser errors: ${plotErrors.join("; ")}`);
+    else if (pageErrors.length) console.log(`  (other browser console errors: ${pageErrors.slice(0, 3).join("; ")})`);
+    console.log(`  screenshot: ${path.relative(root, shotPath)}`);
+
+    if (failures.length) {
+      console.error(`Browser check FAILED:\n  - ${failures.join("\n  - ")}`);
+    } else {
+      console.log(`Browser check passed: ${cells.length} code cells ran, ${drawn} chart(s) rendered.`);
+      ok = true;
+    }
+    // Shut the kernel down through the API before stopping the server.
+    const sessions = (await (await fetch(`${origin}/api/sessions?token=${token}`)).json()) as { id: string }[];
+    for (const s of sessions) await fetch(`${origin}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
+  } catch (e) {
+    console.error(`Browser check FAILED: ${(e as Error).message}`);
+    if (serverLog.length) console.error(`--- jupyter log (tail) ---\n${serverLog.join("").slice(-3000)}`);
+  } finally {
+    await browser?.close();
+    server.kill("SIGTERM");
+    const stopped = await Promise.race([server.then(() => true), sleep(10_000).then(() => false)]);
+    if (!stopped) server.kill("SIGKILL");
+    fs.rmSync(copy, { force: true });
+    fs.rmSync(path.join(workDir, ".ipynb_checkpoints"), { recursive: true, force: true });
+    fs.rmSync(jupyterTmp, { recursive: true, force: true });
+  }
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name("test-browser")
+    .description("Run a notebook in the classic Jupyter Notebook in headless chromium and check its charts render")
+    .argument("[notebook]", "notebook to run (default notebooks/00-setup-check.ipynb, else the browser fixture)")
+    .option("--timeout <seconds>", "time allowed for all cells to finish", "300")
+    .parse();
+  const timeout = Number(program.opts<{ timeout: string }>().timeout);
+  if (!(timeout > 0)) throw new Error("--timeout must be a positive number of seconds");
+  const ok = await run(program.args[0], timeout);
+  process.exit(ok ? 0 : 1);
+}
+
+main().catch((e: Error) => {
+  console.error(`test-browser: ${e.message}`);
+  process.exit(e instanceof MissingTool ? 2 : 1);
+});
