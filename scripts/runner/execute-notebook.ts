@@ -35,7 +35,7 @@ export interface NotebookResult {
 
 /** Waiting this long after a failed request keeps tslab from aborting the next one (it aborts for 200 ms). */
 const AFTER_ERROR_PAUSE_MS = 300;
-/** Time for a late "UnhandledPromiseRejection" of the last cell to arrive. */
+/** Time for a late "UnhandledPromiseRejection" from a timer of the last cell to arrive. */
 const SETTLE_MS = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,6 +173,7 @@ export async function runNotebook(file: string, options: RunOptions): Promise<No
         const viaNotebookTimeout = run.status === "timeout" && limitMs < options.cellTimeoutMs;
         fail(i, viaNotebookTimeout ? `${verdict.message}\n(the whole-notebook limit --timeout was reached)` : verdict.message!, verdict.ename!);
       }
+      if (!failure && run.status === "ok") await kernel.sync();
       checkLateOutput();
       save(failure ? "failed" : "running");
       log(`[${name}] cell ${sourceCellNumber(i)} (${n + 1}/${codeCells.length} code) ${failure ? "FAILED" : "ok"} ${secs}s`);

@@ -293,6 +293,24 @@ export class Kernel {
     return result(status === "ok" ? "ok" : "error");
   }
 
+  /**
+   * A kernel_info round trip. The kernel handles requests in order, so output that the previous cell produced
+   * just after its reply (tslab prints an unhandled rejection a moment later) has arrived once this returns.
+   */
+  async sync(timeoutMs = 10_000): Promise<void> {
+    if (this.dead) return;
+    const msg = makeMessage(this.session, "kernel_info_request", {});
+    const p = this.track(msg.header.msg_id);
+    try {
+      await this.send("shell", msg);
+      await this.waitFor(p, () => Boolean(p.reply && p.idle), timeoutMs);
+    } catch {
+      // A kernel that cannot answer is caught by the next execute.
+    } finally {
+      this.pending.delete(msg.header.msg_id);
+    }
+  }
+
   interrupt(): void {
     if (!this.dead) this.child.kill("SIGINT");
   }
