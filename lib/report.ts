@@ -58,7 +58,7 @@ export function runFacts(run: RunHistory): RunFacts {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** A few sentences describing one run: final accuracies, the best validation epoch and signs of overfitting. */
-export function describeTraining(run: RunHistory, options: { print?: boolean } = {}): string {
+export function trainingDescription(run: RunHistory): string {
   const f = runFacts(run);
   const lines: string[] = [];
   if (f.finalAccuracy !== undefined && f.finalValAccuracy !== undefined) {
@@ -90,13 +90,19 @@ export function describeTraining(run: RunHistory, options: { print?: boolean } =
             `no strong overfitting yet.`,
     );
   }
-  const text = lines.join("\n");
-  if (options.print !== false) console.log(text);
-  return text;
+  return lines.join("\n");
 }
 
-/** Compares named runs on their best validation accuracy and loss, best first. */
-export function compareRuns(runs: Record<string, RunHistory>, options: { print?: boolean } = {}): string {
+/**
+ * Prints `trainingDescription(run)`. Returns nothing on purpose: tslab echoes a cell's last value, and the text
+ * should appear once.
+ */
+export function describeTraining(run: RunHistory): void {
+  console.log(trainingDescription(run));
+}
+
+/** A table of named runs by best validation accuracy, best first, and how far the best is ahead of the next. */
+export function comparisonTable(runs: Record<string, RunHistory>): string {
   const rows = Object.entries(runs)
     .map(([name, run]) => ({ name, f: runFacts(run) }))
     .sort((a, b) => (b.f.bestValAccuracy ?? -1) - (a.f.bestValAccuracy ?? -1));
@@ -117,7 +123,10 @@ export function compareRuns(runs: Record<string, RunHistory>, options: { print?:
       `"${rows[0].name}" reached the best validation accuracy, ${pct(diff)} points above "${rows[1].name}".`,
     );
   }
-  const text = lines.join("\n");
-  if (options.print !== false) console.log(text);
-  return text;
+  return lines.join("\n");
+}
+
+/** Prints `comparisonTable(runs)` (and returns nothing, like describeTraining). */
+export function compareRuns(runs: Record<string, RunHistory>): void {
+  console.log(comparisonTable(runs));
 }

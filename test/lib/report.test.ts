@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runFacts, describeTraining, compareRuns } from "../../lib/report";
+import { runFacts, trainingDescription, comparisonTable } from "../../lib/report";
 
 const overfit = {
   history: {
@@ -20,23 +20,23 @@ test("runFacts finds the best epochs, counted from 1", () => {
   assert.ok(Math.abs((f.finalGap ?? 0) - 0.62) < 1e-9);
 });
 
-test("describeTraining calls a widening gap with rising validation loss overfitting", () => {
-  const text = describeTraining(overfit, { print: false });
+test("trainingDescription calls a widening gap with rising validation loss overfitting", () => {
+  const text = trainingDescription(overfit);
   assert.match(text, /validation accuracy 28\.0%/);
   assert.match(text, /lowest in epoch 3 \(1\.900\)/);
   assert.match(text, /overfitting/);
 });
 
-test("describeTraining does not cry overfitting when curves stay together", () => {
+test("trainingDescription does not cry overfitting when curves stay together", () => {
   const healthy = { history: { accuracy: [0.2, 0.3], val_accuracy: [0.19, 0.29], loss: [2, 1.8], val_loss: [2.1, 1.9] } };
-  const text = describeTraining(healthy, { print: false });
+  const text = trainingDescription(healthy);
   assert.match(text, /still falling/);
   assert.doesNotMatch(text, /is overfitting/);
 });
 
-test("compareRuns orders runs by best validation accuracy", () => {
+test("comparisonTable orders runs by best validation accuracy", () => {
   const dense = { history: { val_accuracy: [0.12, 0.18], val_loss: [2.3, 2.2] } };
-  const text = compareRuns({ dense, cnn: overfit }, { print: false });
+  const text = comparisonTable({ dense, cnn: overfit });
   const lines = text.split("\n");
   assert.match(lines[1], /^cnn/);
   assert.match(lines[2], /^dense/);
