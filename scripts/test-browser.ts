@@ -15,7 +15,7 @@ import * as path from "path";
 import { Command } from "commander";
 import type { Page } from "playwright-core";
 import { projectRoot, buildDir } from "../lib/paths";
-import { chromiumPath, launchChromium } from "./render-static-plots";
+import { addStaticFallbacks, chromiumPath, launchChromium } from "./render-static-plots";
 import { KERNEL_NAME, kernelJson } from "./kernel/kernelspec";
 import { loadExeca } from "./kernel/load-execa";
 
@@ -78,6 +78,41 @@ async function cellReports(page: Page): Promise<CellReport[]> {
   });
 }
 
+/**
+ * The executed notebook as someone else would open it later: saved, given static pictures by
+ * render-static-plots (which also makes it untrusted: the server's signature no longer matches), reloaded.
+ * Scripts must be stripped and every chart must still show as a picture.
+ */
+async function checkStaticView(page: Page, copy: string, charts: number, shotPath: string): Promise<string[]> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await page.evaluate(() => (window as any).Jupyter.notebook.save_notebook());
+  const added = await addStaticFallbacks(copy);
+  await page.reload();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  await page.waitForFunction(() => !!(window as any).Jupyter?.notebook?._fully_loaded, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    (n) => Array.from(document.querySelectorAll<HTMLImageElement>(".cnn-plot img.cnn-plot-static")).filter((i) => i.complete && i.naturalWidth > 0).length >= n,
+    charts,
+    { timeout: 20_000 },
+  ).catch(() => undefined);
+  const state = await page.evaluate(() => ({
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    trusted: (window as any).Jupyter.notebook.trusted as boolean,
+    pictures: Array.from(document.querySelectorAll<HTMLImageElement>(".cnn-plot img.cnn-plot-static")).filter((i) => i.naturalWidth > 0).length,
+    live: document.querySelectorAll(".cnn-plot .js-plotly-plot").length,
+  }));
+  const height = await page.evaluate(() => (document.getElementById("notebook-container")?.scrollHeight ?? 1000) + 200);
+  await page.setViewportSize({ width: 1280, height: Math.min(height, 16000) });
+  await sleep(500);
+  await page.screenshot({ path: shotPath });
+  console.log(`  untrusted reload: ${added} picture(s) embedded, ${state.pictures} shown, ${state.live} live chart(s), trusted=${state.trusted}`);
+  const failures: string[] = [];
+  if (state.trusted) failures.push("the post-processed notebook still counts as trusted, so the untrusted view was not tested");
+  if (state.pictures < charts) failures.push(`untrusted view shows ${state.pictures} of ${charts} static chart pictures`);
+  if (state.live > 0) failures.push("scripts ran in the untrusted view");
+  return failures;
+}
+
 async function run(notebookArg: string | undefined, timeoutS: number): Promise<boolean> {
   const root = projectRoot();
   const execa = (await loadExeca()).execa;
@@ -109,6 +144,7 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
   const libLink = path.join(workDir, "lib");
   if (!fs.existsSync(libLink)) fs.symlinkSync(path.relative(workDir, path.join(root, "lib")), libLink);
   const shotPath = path.join(workDir, `${name}.png`);
+  const staticShotPath = path.join(workDir, `${name}.untrusted.png`);
 
   // Private Jupyter folders: the project kernelspec (same kernel.json as `npm run kernel:install`) and no user config.
   const jupyterTmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-browser-check-"));
@@ -159,6 +195,7 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
       if (r.url().includes("plotly.min.js")) plotlyLoads.push(r.url());
     });
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("dialog", (d) => void d.accept()); // "leave page?" when reloading
     page.on("console", (m) => {
       if (m.type() === "error") pageErrors.push(m.text());
     });
@@ -222,6 +259,11 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
     if (plotErrors.length) failures.push(`browser errors: ${plotErrors.join("; ")}`);
     else if (pageErrors.length) console.log(`  (other browser console errors: ${pageErrors.slice(0, 3).join("; ")})`);
     console.log(`  screenshot: ${path.relative(root, shotPath)}`);
+
+    if (charts > 0 && !failures.length) {
+      failures.push(...(await checkStaticView(page, copy, charts, staticShotPath)));
+      console.log(`  untrusted view screenshot: ${path.relative(root, staticShotPath)}`);
+    }
 
     if (failures.length) {
       console.error(`Browser check FAILED:\n  - ${failures.join("\n  - ")}`);

@@ -239,8 +239,10 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
         colorbar: { x: d.x[1] + 0.01, xanchor: "left", len: 0.8, thickness: 10 },
       });
     }
-    layout["xaxis" + a] = { domain: d.x, visible: false, anchor: "y" + a, constrain: "domain" };
-    layout["yaxis" + a] = { domain: d.y, visible: false, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
+    // A thin frame but no ticks: white pixels must stay distinguishable from the page.
+    const frame = { showline: true, mirror: true, linecolor: "#999", showticklabels: false, ticks: "", showgrid: false, zeroline: false };
+    layout["xaxis" + a] = { ...frame, domain: d.x, anchor: "y" + a, constrain: "domain" };
+    layout["yaxis" + a] = { ...frame, domain: d.y, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
     if (item.title) {
       (layout.annotations as object[]).push({ text: item.title, x: (d.x[0] + d.x[1]) / 2, y: 1, xref: "paper", yref: "paper",
         xanchor: "center", yanchor: "bottom", showarrow: false });
