@@ -1,4 +1,5 @@
 /** Image helpers: a titled grid of photos, and side-by-side panels for convolution inputs and outputs. */
+import * as jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { Figure, Layout, Trace } from "./figure";
 import { showFigure, ShowOptions } from "./show";
@@ -100,21 +101,45 @@ export function toImageList(images: ImageLike | ImageLike[], where: string): Pix
   return (images as ImageLike[]).map((im, i) => toPixels(im, `${where} (image ${i})`));
 }
 
-/** Encodes pixels as a PNG data URI. Values are 0..255 for integer data or when any exceeds 1, else 0..1. */
-export function pixelsToPngDataUri(p: Pixels): string {
-  let max = -Infinity;
-  for (const v of p.values) if (v > max) max = v;
-  const scale = p.integer || max > 1 ? 1 : 255;
-  const png = new PNG({ width: p.width, height: p.height });
+/**
+ * Whether float pixels are on the 0..255 scale rather than 0..1. Any value above 2 says 0..255; a little over 1
+ * is rounding or augmentation noise on 0..1 data (linspace(0, 1) can end at 1.0000001).
+ */
+export function looksLike255(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] > 2) return true;
+  return false;
+}
+
+/** RGBA bytes of an image: integer data is 0..255; float data is 0..1 unless it looksLike255. */
+function toRgba(p: Pixels): Buffer {
+  const scale = p.integer || looksLike255(p.values) ? 1 : 255;
+  const out = Buffer.alloc(p.width * p.height * 4);
   for (let i = 0; i < p.width * p.height; i++) {
     const at = (ch: number) => Math.max(0, Math.min(255, Math.round(p.values[i * p.channels + ch] * scale)));
     const g = at(0);
-    png.data[i * 4] = g;
-    png.data[i * 4 + 1] = p.channels >= 3 ? at(1) : g;
-    png.data[i * 4 + 2] = p.channels >= 3 ? at(2) : g;
-    png.data[i * 4 + 3] = p.channels === 4 ? at(3) : 255;
+    out[i * 4] = g;
+    out[i * 4 + 1] = p.channels >= 3 ? at(1) : g;
+    out[i * 4 + 2] = p.channels >= 3 ? at(2) : g;
+    out[i * 4 + 3] = p.channels === 4 ? at(3) : 255;
   }
+  return out;
+}
+
+/** Encodes pixels as a lossless PNG data URI. */
+export function pixelsToPngDataUri(p: Pixels): string {
+  const png = new PNG({ width: p.width, height: p.height });
+  toRgba(p).copy(png.data);
   return "data:image/png;base64," + PNG.sync.write(png).toString("base64");
+}
+
+/** Photos this big or bigger go into the notebook as JPEG (several times smaller than PNG); small ones stay PNG. */
+export const JPEG_MIN_PIXELS = 64 * 64;
+
+/** Data URI for an image panel: JPEG for large opaque photos, PNG otherwise (exact pixels for small images). */
+export function pixelsToDataUri(p: Pixels): string {
+  if (p.channels === 4 || p.width * p.height < JPEG_MIN_PIXELS) return pixelsToPngDataUri(p);
+  const encoded = jpeg.encode({ data: toRgba(p), width: p.width, height: p.height }, 90);
+  return "data:image/jpeg;base64," + Buffer.from(encoded.data).toString("base64");
 }
 
 /** Blue for negative, white for zero, red for positive (plotly's own RdBu has a grey middle). */
@@ -169,7 +194,7 @@ export function imageGrid(images: ImageLike | ImageLike[], titles: string[] = []
   };
   list.forEach((p, i) => {
     const a = axisName(i);
-    data.push({ type: "image", source: pixelsToPngDataUri(p), xaxis: "x" + a, yaxis: "y" + a, name: titles[i] ?? `image ${i}`,
+    data.push({ type: "image", source: pixelsToDataUri(p), xaxis: "x" + a, yaxis: "y" + a, name: titles[i] ?? `image ${i}`,
       hovertemplate: `${titles[i] ?? `image ${i}`}<br>x=%{x}, y=%{y}<extra></extra>` });
     layout["xaxis" + a] = { domain: domains[i].x, visible: false, anchor: "y" + a, constrain: "domain" };
     layout["yaxis" + a] = { domain: domains[i].y, visible: false, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
@@ -219,7 +244,7 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
     const d = domains[i];
     const common = { xaxis: "x" + a, yaxis: "y" + a, name: item.title ?? `panel ${i}` };
     if (p.channels >= 3) {
-      data.push({ type: "image", source: pixelsToPngDataUri(p), ...common });
+      data.push({ type: "image", source: pixelsToDataUri(p), ...common });
     } else {
       const z: number[][] = [];
       let min = Infinity;
@@ -234,7 +259,7 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
       data.push({
         type: "heatmap", z, ...common,
         colorscale: signed ? DIVERGING : "Greys",
-        ...(signed ? { zmid: 0, zmin: -bound, zmax: bound } : { zmin: Math.min(0, min), zmax: max > 1 ? Math.max(255, max) : 1 }),
+        ...(signed ? { zmid: 0, zmin: -bound, zmax: bound } : { zmin: Math.min(0, min), zmax: looksLike255(p.values) ? Math.max(255, max) : Math.max(1, max) }),
         showscale: signed,
         colorbar: { x: d.x[1] + 0.01, xanchor: "left", len: 0.8, thickness: 10 },
       });
