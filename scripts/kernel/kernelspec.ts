@@ -10,17 +10,17 @@ export const KERNEL_DISPLAY_NAME = "TypeScript (CNN lessons)";
 
 /** `metadata.kernelspec` of every lesson notebook. */
 export const STANDARD_KERNELSPEC = {
-  name: KERNEL_NAME,
   display_name: KERNEL_DISPLAY_NAME,
   language: "typescript",
+  name: KERNEL_NAME,
 } as const;
 
 /** `metadata.language_info` of every lesson notebook (what tslab reports, minus its fake version number). */
 export const STANDARD_LANGUAGE_INFO = {
-  name: "typescript",
+  codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
   file_extension: ".ts",
   mimetype: "text/typescript",
-  codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
+  name: "typescript",
 } as const;
 
 /** Absolute path of this checkout's tslab entry point. */

@@ -1,4 +1,5 @@
 /** Notebook hygiene: committed lessons carry no outputs and the standard project-kernel metadata. */
+import { isDeepStrictEqual } from "util";
 import { STANDARD_KERNELSPEC, STANDARD_LANGUAGE_INFO } from "../kernel/kernelspec";
 import type { Notebook } from "./nbformat";
 
@@ -17,10 +18,6 @@ export function cleanNotebook(nb: Notebook): Notebook {
   return copy;
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
 /** What is wrong with a notebook as committed (empty when clean). */
 export function hygieneProblems(nb: Notebook): string[] {
   const problems: string[] = [];
@@ -29,7 +26,7 @@ export function hygieneProblems(nb: Notebook): string[] {
     if (cell.outputs?.length) problems.push(`cell ${i + 1} has outputs`);
     if (cell.execution_count !== null) problems.push(`cell ${i + 1} has an execution count`);
   });
-  if (!sameJson(nb.metadata.kernelspec, STANDARD_KERNELSPEC)) {
+  if (!isDeepStrictEqual(nb.metadata.kernelspec, STANDARD_KERNELSPEC)) {
     problems.push(`metadata.kernelspec is ${JSON.stringify(nb.metadata.kernelspec)}, not ${JSON.stringify(STANDARD_KERNELSPEC)}`);
   }
   if (nb.metadata.language_info?.name !== "typescript") problems.push('metadata.language_info.name is not "typescript"');

@@ -89,9 +89,17 @@ export function readNotebook(file: string): Notebook {
   return nb;
 }
 
-/** Same layout Jupyter writes (1-space indent, trailing newline), so diffs stay small. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** The layout Jupyter writes (sorted keys, 1-space indent, trailing newline), so diffs stay small. */
 export function serializeNotebook(nb: Notebook): string {
-  return JSON.stringify(nb, null, 1) + "\n";
+  return JSON.stringify(sortKeys(nb), null, 1) + "\n";
 }
 
 /** Writes to a temp file in the same folder, then renames: readers never see a half-written notebook. */
