@@ -81,7 +81,9 @@ function sleep(ms: number): Promise<void> {
 function fetchToFile(url: string, tempFile: string, opts: DownloadOptions, redirectsLeft = 5): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const client = url.startsWith("https:") ? https : http;
+    let responded = false;
     const req = client.get(url, { headers: { "user-agent": "cnn-lessons-ts data loader" } }, (res) => {
+      responded = true;
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
@@ -111,8 +113,9 @@ function fetchToFile(url: string, tempFile: string, opts: DownloadOptions, redir
         if (finished) return;
         finished = true;
         bar?.stop();
+        // Reject only once the file is closed, so the caller's clean-up cannot race a late open or write.
+        out.once("close", () => reject(err));
         out.destroy();
-        reject(err);
       };
       res.on("data", (chunk: Buffer) => {
         received += chunk.length;
@@ -122,7 +125,7 @@ function fetchToFile(url: string, tempFile: string, opts: DownloadOptions, redir
       res.on("error", (e) => failOnce(new Error(`download interrupted after ${received} bytes: ${e.message}`)));
       out.on("error", (e) => failOnce(e));
       res.pipe(out);
-      out.on("finish", () => {
+      out.on("close", () => {
         if (finished) return;
         finished = true;
         bar?.stop();
@@ -133,9 +136,14 @@ function fetchToFile(url: string, tempFile: string, opts: DownloadOptions, redir
         }
       });
     });
-    req.setTimeout(opts.idleTimeoutMs ?? 30_000, () => req.destroy(new Error(`no data for ${(opts.idleTimeoutMs ?? 30_000) / 1000} s`)));
+    const idle = opts.idleTimeoutMs ?? 30_000;
+    req.setTimeout(idle, () => {
+      // No answer at all (a firewall dropping packets) counts as offline: retrying would only make lessons wait.
+      req.destroy(responded ? new Error(`no data for ${idle / 1000} s`) : new NetworkUnavailableError(url, `no answer within ${idle / 1000} s`));
+    });
     req.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code && OFFLINE_CODES.has(e.code)) reject(new NetworkUnavailableError(url, `${e.code} ${e.message}`));
+      if (e instanceof NetworkUnavailableError) reject(e);
+      else if (e.code && OFFLINE_CODES.has(e.code)) reject(new NetworkUnavailableError(url, `${e.code} ${e.message}`));
       else reject(e);
     });
   });

@@ -11,13 +11,14 @@ const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-data-dl-"));
 process.env.LESSONS_DATA_DIR = CACHE;
 
 import { DatasetUnavailableError, ensureFile, readManifest, VerificationError } from "../../lib/data/cache";
-import { downloadFile } from "../../lib/data/download";
+import { downloadFile, NetworkUnavailableError } from "../../lib/data/download";
 
 const PAYLOAD = crypto.randomBytes(200_000);
 const SHA = crypto.createHash("sha256").update(PAYLOAD).digest("hex");
 let server: http.Server;
 let base = "";
 let flakyHits = 0;
+let silentHits = 0;
 
 before(async () => {
   server = http.createServer((req, res) => {
@@ -31,6 +32,8 @@ before(async () => {
     } else if (req.url === "/flaky.bin") {
       res.writeHead(200, { "content-length": PAYLOAD.length });
       res.end(PAYLOAD);
+    } else if (req.url === "/silent.bin") {
+      silentHits++; // never answer, like a firewall that drops packets
     } else if (req.url === "/moved.bin") {
       res.writeHead(302, { location: "/ok.bin" });
       res.end();
@@ -44,6 +47,7 @@ before(async () => {
 });
 
 after(() => {
+  server.closeAllConnections();
   server.close();
   fs.rmSync(CACHE, { recursive: true, force: true });
 });
@@ -76,6 +80,16 @@ test("a dropped connection is retried with back-off", async () => {
   await downloadFile(`${base}/flaky.bin`, dest, { attempts: 3, backoffMs: 10, progress: false });
   assert.equal(flakyHits, 2);
   assert.ok(fs.readFileSync(dest).equals(PAYLOAD));
+});
+
+test("a server that never answers counts as offline and is not retried", async () => {
+  const dest = path.join(CACHE, "dl-silent", "silent.bin");
+  await assert.rejects(
+    downloadFile(`${base}/silent.bin`, dest, { attempts: 3, backoffMs: 10, idleTimeoutMs: 300, progress: false }),
+    (e: Error) => e instanceof NetworkUnavailableError && /no answer within 0.3 s/.test(e.message),
+  );
+  assert.equal(silentHits, 1);
+  assert.deepEqual(leftovers(path.dirname(dest)), []);
 });
 
 test("a checksum mismatch is rejected and nothing is cached", async () => {
