@@ -121,6 +121,7 @@ export async function addStaticFallbacks(notebookPath: string, outPath = noteboo
         id: t.parsed.id,
         png: pngs[i],
         bundleFromNotebookDir: t.parsed.bundleFromNotebookDir,
+        bundleFromServerRoots: t.parsed.bundleFromServerRoots,
       });
     });
   }

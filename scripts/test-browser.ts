@@ -71,7 +71,10 @@ async function cellReports(page: Page): Promise<CellReport[]> {
         return {
           index,
           prompt: c.input_prompt_number,
-          outputTypes: outs.map((o) => (o.output_type === "display_data" || o.output_type === "execute_result" ? Object.keys(o.data).join("+") : o.output_type)),
+          outputTypes: outs.map((o) =>
+            o.output_type === "display_data" || o.output_type === "execute_result"
+              ? Object.keys(o.data).join("+")
+              : o.output_type === "stream" ? `stream(${String(o.text).trim().length} chars)` : o.output_type),
           error: err ? `${err.ename}: ${err.evalue}` : undefined,
         };
       });
@@ -251,7 +254,8 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
       if (c.error) failures.push(`cell ${c.index} raised ${c.error}`);
     }
     if (cells.every((c) => c.outputTypes.length === 0)) failures.push("no cell produced any output");
-    console.log(`  charts: ${drawn} of ${charts} drawn by plotly; plotly.min.js fetched ${plotlyLoads.length} time(s)`);
+    console.log(`  charts: ${drawn} of ${charts} drawn by plotly; plotly.min.js fetched ${plotlyLoads.length} time(s)` +
+      (plotlyLoads.length ? ` from ${plotlyLoads[0].replace(origin, "").replace(/token=\w+/, "token=…")}` : ""));
     if (drawn < charts) failures.push(`${charts - drawn} chart(s) were not drawn`);
     if (charts > 0 && plotlyLoads.length !== 1) failures.push(`plotly.min.js was requested ${plotlyLoads.length} times; expected once per page`);
     if (outside.length) failures.push(`requests left the Jupyter server (blocked): ${outside.slice(0, 5).join(", ")}`);

@@ -25,10 +25,14 @@ export interface FigureHtmlOptions {
   id?: string;
   /**
    * Path from the notebook's folder to the plotly bundle (POSIX separators), e.g. "../node_modules/...".
-   * The page joins it to the notebook's own folder; a second guess is files/<PLOTLY_BUNDLE> (server started in
-   * the project root, as `npm start` does).
+   * The page joins it to the notebook's own folder when it can tell which notebook it is in (classic Notebook).
    */
   bundleFromNotebookDir?: string;
+  /**
+   * Further guesses, as paths below the Jupyter server's root folder, tried in order: the server started in the
+   * project root (`npm start`), then in each parent folder. Default: [PLOTLY_BUNDLE].
+   */
+  bundleFromServerRoots?: string[];
 }
 
 /** A fresh id that is safe in HTML ids and CSS selectors. */
@@ -62,10 +66,28 @@ export function bundlePathFrom(notebookDir: string, projectRootDir: string): str
 }
 
 /**
- * Runs in the browser, as plain JavaScript text (not a compiled function: tsx and tslab may add helper calls
- * to compiled code that do not exist in the page). Called as loader(id, bundleFromNotebookDir, bundleFromRoot).
+ * Where plotly.min.js is below a server root folder, for a server started in the project root or in one of its
+ * `levels` nearest parent folders.
  */
-const LOADER_JS = `function (id, relBundle, rootBundle) {
+export function bundleRootGuesses(projectRootDir: string, levels = 3): string[] {
+  const guesses = [PLOTLY_BUNDLE];
+  let dir = path.resolve(projectRootDir);
+  let below = PLOTLY_BUNDLE;
+  for (let i = 0; i < levels; i++) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    below = path.basename(dir) + "/" + below;
+    guesses.push(below);
+    dir = parent;
+  }
+  return guesses;
+}
+
+/**
+ * Runs in the browser, as plain JavaScript text (not a compiled function: tsx and tslab may add helper calls
+ * to compiled code that do not exist in the page). Called as loader(id, bundleFromNotebookDir, bundleFromServerRoots).
+ */
+const LOADER_JS = `function (id, relBundle, rootBundles) {
   var root = document.getElementById(id);
   if (!root) return;
   var live = root.querySelector(".cnn-plot-live");
@@ -83,8 +105,9 @@ const LOADER_JS = `function (id, relBundle, rootBundle) {
   function notebookDir() {
     var p = document.body && document.body.getAttribute("data-notebook-path");
     if (!p) {
-      var m = /\\/(?:lab|doc|notebooks)\\/(?:tree\\/)?(.+\\.ipynb)$/.exec(decodeURIComponent(location.pathname));
-      p = m ? m[1] : null;
+      /* JupyterLab: .../tree/<path>.ipynb (the active notebook; a wrong guess only costs one failed request) */
+      var path = decodeURIComponent(location.pathname), t = path.lastIndexOf("/tree/");
+      p = t >= 0 && /\\.ipynb$/.test(path) ? path.slice(t + 6) : null;
     }
     if (p === null || p === undefined) return null;
     var i = p.lastIndexOf("/");
@@ -102,8 +125,10 @@ const LOADER_JS = `function (id, relBundle, rootBundle) {
   function candidates() {
     var base = baseUrl().replace(/\\/?$/, "/"), urls = [], dir = notebookDir();
     if (dir !== null) { var p = normalize(dir + "/" + relBundle); if (p) urls.push(base + "files/" + p); }
-    var f = base + "files/" + rootBundle;
-    if (urls.indexOf(f) < 0) urls.push(f);
+    for (var k = 0; k < rootBundles.length; k++) {
+      var f = base + "files/" + rootBundles[k];
+      if (urls.indexOf(f) < 0) urls.push(f);
+    }
     return urls;
   }
   function loadScript(url) {
@@ -125,7 +150,8 @@ const LOADER_JS = `function (id, relBundle, rootBundle) {
         return window.Plotly;
       }, function () {
         window.__cnnLessonsPlotly = undefined; /* let a later figure retry */
-        throw new Error("could not load plotly from " + urls.join(" or "));
+        throw new Error("could not load plotly from " + urls.join(" or ") +
+          "; start Jupyter in the course folder, e.g. with npm start");
       });
     }
     return window.__cnnLessonsPlotly;
@@ -147,8 +173,9 @@ export function figureHtml(fig: Figure, opts: FigureHtmlOptions = {}): string {
   const id = opts.id ?? newFigureId();
   const title = titleText(fig.layout) ?? "chart";
   const rel = opts.bundleFromNotebookDir ?? PLOTLY_BUNDLE;
+  const roots = opts.bundleFromServerRoots ?? [PLOTLY_BUNDLE];
   const parts: string[] = [];
-  parts.push(`<div class="cnn-plot" id="${escapeAttr(id)}" ${FIGURE_MARKER}="1" data-bundle="${escapeAttr(rel)}">`);
+  parts.push(`<div class="cnn-plot" id="${escapeAttr(id)}" ${FIGURE_MARKER}="1" data-bundle="${escapeAttr(rel)}" data-roots="${escapeAttr(JSON.stringify(roots))}">`);
   if (opts.png !== undefined) {
     parts.push(
       `<img class="cnn-plot-static" alt="${escapeAttr(title)}" style="max-width:100%" ` +
@@ -161,7 +188,7 @@ export function figureHtml(fig: Figure, opts: FigureHtmlOptions = {}): string {
   parts.push(`<div class="cnn-plot-live"></div>`);
   parts.push(`<script type="application/json" class="cnn-plot-figure">${scriptSafeJson(normalizeTitles(fig))}</script>`);
   parts.push(
-    `<script>(${LOADER_JS})(${JSON.stringify(id)}, ${JSON.stringify(rel)}, ${JSON.stringify(PLOTLY_BUNDLE)});</script>`,
+    `<script>(${LOADER_JS})(${JSON.stringify(id)}, ${JSON.stringify(rel)}, ${scriptSafeJson(roots)});</script>`,
   );
   parts.push(`</div>`);
   return parts.join("\n");
@@ -170,15 +197,16 @@ export function figureHtml(fig: Figure, opts: FigureHtmlOptions = {}): string {
 /** Reads back the figure and id stored in a fragment made by figureHtml; undefined for other HTML. */
 export function parseFigureHtml(
   html: string,
-): { id: string; figure: Figure; bundleFromNotebookDir: string; hasStatic: boolean } | undefined {
+): { id: string; figure: Figure; bundleFromNotebookDir: string; bundleFromServerRoots: string[]; hasStatic: boolean } | undefined {
   if (!html.includes(FIGURE_MARKER)) return undefined;
-  const idMatch = /<div class="cnn-plot" id="([^"]+)" [^>]*data-bundle="([^"]*)"/.exec(html);
+  const idMatch = /<div class="cnn-plot" id="([^"]+)" [^>]*data-bundle="([^"]*)" data-roots="([^"]*)"/.exec(html);
   const figMatch = /<script type="application\/json" class="cnn-plot-figure">([\s\S]*?)<\/script>/.exec(html);
   if (!idMatch || !figMatch) return undefined;
   return {
     id: idMatch[1],
     figure: JSON.parse(figMatch[1]) as Figure,
     bundleFromNotebookDir: unescapeAttr(idMatch[2]),
+    bundleFromServerRoots: JSON.parse(unescapeAttr(idMatch[3])) as string[],
     hasStatic: html.includes('class="cnn-plot-static"'),
   };
 }

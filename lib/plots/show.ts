@@ -1,7 +1,7 @@
 /** showFigure: draw a plotly figure in the notebook (see html.ts for how it stays visible everywhere). */
 import { projectRoot } from "../paths";
 import { assertFigure, Figure, titleText } from "./figure";
-import { bundlePathFrom, figureHtml, PLOTLY_BUNDLE } from "./html";
+import { bundlePathFrom, bundleRootGuesses, figureHtml, PLOTLY_BUNDLE } from "./html";
 import { displayBundle } from "./display";
 
 export interface ShowOptions {
@@ -9,11 +9,13 @@ export interface ShowOptions {
   show?: boolean;
 }
 
-function bundleFromHere(): string {
+/** Where the page can fetch plotly: from the notebook's folder (the kernel's cwd) and from likely server roots. */
+function bundleLocations(): { bundleFromNotebookDir: string; bundleFromServerRoots: string[] } {
   try {
-    return bundlePathFrom(process.cwd(), projectRoot());
+    const root = projectRoot();
+    return { bundleFromNotebookDir: bundlePathFrom(process.cwd(), root), bundleFromServerRoots: bundleRootGuesses(root) };
   } catch {
-    return PLOTLY_BUNDLE; // not inside the project: assume the server runs in the project root
+    return { bundleFromNotebookDir: PLOTLY_BUNDLE, bundleFromServerRoots: [PLOTLY_BUNDLE] };
   }
 }
 
@@ -42,7 +44,7 @@ export function showFigure<F extends Figure>(fig: F, opts: ShowOptions = {}): F 
   assertFigure(fig);
   if (opts.show === false) return fig;
   const shown = displayBundle({
-    "text/html": figureHtml(fig, { bundleFromNotebookDir: bundleFromHere() }),
+    "text/html": figureHtml(fig, bundleLocations()),
     "text/plain": figureSummary(fig),
   });
   if (shown) quietWhenPrinted(fig);

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { inspect } from "util";
+import * as vm from "vm";
+import { bundleRootGuesses } from "../../lib/plots/html";
 import { showFigure, figureHtml, parseFigureHtml, inNotebook, Figure, lineChart } from "../../lib/plot";
 import { projectRoot } from "../../lib/paths";
 
@@ -60,4 +62,21 @@ test("figure JSON is stored script-safe and read back intact", () => {
   assert.match(withPng, /<img class="cnn-plot-static" alt="Loss &lt;\/script&gt;&lt;b&gt;" [^>]*src="data:image\/png;base64,AQID"/);
   assert.equal(parseFigureHtml(withPng)!.hasStatic, true);
   assert.equal(parseFigureHtml("<p>hello</p>"), undefined);
+});
+
+test("the page script is valid JavaScript and tries the notebook folder, then likely server roots", () => {
+  const html = figureHtml(fig, { bundleFromNotebookDir: "../node_modules/p.js", bundleFromServerRoots: ["node_modules/p.js", "main/node_modules/p.js"] });
+  const scripts = Array.from(html.matchAll(/<script>([\s\S]*?)<\/script>/g), (m) => m[1]);
+  assert.equal(scripts.length, 1);
+  assert.doesNotThrow(() => new vm.Script(scripts[0]), "loader must parse");
+  assert.match(scripts[0], /"\.\.\/node_modules\/p\.js", \["node_modules\/p\.js","main\/node_modules\/p\.js"\]\);$/);
+  const parsed = parseFigureHtml(html)!;
+  assert.equal(parsed.bundleFromNotebookDir, "../node_modules/p.js");
+  assert.deepEqual(parsed.bundleFromServerRoots, ["node_modules/p.js", "main/node_modules/p.js"]);
+  assert.deepEqual(bundleRootGuesses("/home/ann/course", 3), [
+    "node_modules/plotly.js-dist-min/plotly.min.js",
+    "course/node_modules/plotly.js-dist-min/plotly.min.js",
+    "ann/course/node_modules/plotly.js-dist-min/plotly.min.js",
+    "home/ann/course/node_modules/plotly.js-dist-min/plotly.min.js",
+  ]);
 });
