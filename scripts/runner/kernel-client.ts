@@ -45,6 +45,12 @@ interface Pending {
 
 const SEND_TIMEOUT_MS = 2000;
 
+class PortTakenError extends Error {
+  constructor() {
+    super("A kernel port was taken by another process.");
+  }
+}
+
 class Lock {
   private tail: Promise<unknown> = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -92,8 +98,21 @@ export class Kernel {
     void this.readLoop(this.iopub, (m) => this.onIopub(m));
   }
 
-  /** Starts a kernel in `cwd` and waits until it answers on shell and iopub. */
+  /**
+   * Starts a kernel in `cwd` and waits until it answers on shell and iopub. Retries with new ports when another
+   * process took one of the free ports between our check and the kernel's bind.
+   */
   static async start(options: KernelOptions): Promise<Kernel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Kernel.startOnce(options);
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof PortTakenError)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(options: KernelOptions): Promise<Kernel> {
     const { execa } = await loadExeca();
     const info = await newConnectionInfo(KERNEL_NAME);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-kernel-"));
@@ -238,6 +257,8 @@ export class Kernel {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.dead) throw new Error(`The kernel did not start. ${this.deathReport()}`);
+      // tslab reports a failed bind only as an unhandled rejection and keeps running.
+      if (/EADDRINUSE|Address already in use/i.test(this.log.join(""))) throw new PortTakenError();
       const msg = makeMessage(this.session, "kernel_info_request", {});
       const p = this.track(msg.header.msg_id);
       try {

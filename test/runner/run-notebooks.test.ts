@@ -76,13 +76,14 @@ test("two passing notebooks run at once, with --fast and -p injected after the p
   for (const file of ["passes.ipynb", "passes-twin.ipynb"]) {
     const nb = executed(passing, file);
     const cells = codeCells(nb);
-    assert.deepEqual(cells.map((c) => c.execution_count), [1, 2, 3, 4, 5, 6, 7], file);
+    assert.deepEqual(cells.map((c) => c.execution_count), [1, 2, 3, 4, 5, 6, 7, 8], file);
     assert.deepEqual(cells[2]!.metadata.tags, ["injected-parameters"]);
     assert.equal(text(cells[0]!), "root name: true\n", "lib imported through ./lib");
     assert.match(text(cells[3]!), /SIZE=3 LABEL=quick VERBOSE=false/, "-p wins, --fast fills the rest");
     assert.equal(text(cells[4]!), "6\n");
-    assert.match(text(cells[5]!), /RangeError: negative size/, "the raises-exception cell kept its error text");
-    assert.equal(text(cells[6]!), "after the expected error 6\n");
+    assert.deepEqual(cells[5]!.outputs, [{ output_type: "display_data", data: { "text/html": "<b>bold lesson</b>" }, metadata: {} }]);
+    assert.match(text(cells[6]!), /RangeError: negative size/, "the raises-exception cell kept its error text");
+    assert.equal(text(cells[7]!), "after the expected error 6\n");
     assert.equal((nb.metadata.lessons_runner as { status: string }).status, "passed");
   }
   assert.equal(fs.readFileSync(path.join(fixtures, "passes.ipynb"), "utf8"), passesSource, "source untouched");
