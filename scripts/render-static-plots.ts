@@ -21,9 +21,8 @@ export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "-
 
 /** Path of the system chromium, or a clear error telling how to get one. */
 export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(
-    (p): p is string => !!p,
-  );
+  // An explicit CHROMIUM_PATH is the only candidate, so a wrong one is reported instead of silently replaced.
+  const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
     throw new Error(
@@ -32,6 +31,16 @@ export function chromiumPath(): string {
     );
   }
   return found;
+}
+
+/** True when chromium is there, so addStaticFallbacks can run (callers may skip it quietly otherwise). */
+export function staticRenderingAvailable(): boolean {
+  try {
+    chromiumPath();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Launches system chromium headless with a fresh profile; close the context, then remove `profileDir`. */

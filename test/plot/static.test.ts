@@ -5,18 +5,9 @@ import * as os from "os";
 import * as path from "path";
 import { PNG } from "pngjs";
 import { figureHtml, parseFigureHtml, plotHistory } from "../../lib/plot";
-import { addStaticFallbacks, chromiumPath } from "../../scripts/render-static-plots";
+import { addStaticFallbacks, staticRenderingAvailable } from "../../scripts/render-static-plots";
 
-function haveChromium(): boolean {
-  try {
-    chromiumPath();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-test("addStaticFallbacks embeds a rendered PNG in each chart output of an executed notebook", { skip: !haveChromium() && "no chromium" }, async () => {
+test("addStaticFallbacks embeds a rendered PNG in each chart output of an executed notebook", { skip: !staticRenderingAvailable() && "no chromium" }, async () => {
   const fig = plotHistory({ epochs: [0, 1, 2], history: { loss: [1, 0.5, 0.3], val_loss: [1.1, 0.7, 0.6] } }, { metrics: ["loss"], show: false });
   fig.layout = { ...fig.layout, width: 500, height: 300 };
   const nb = {
