@@ -11,5 +11,5 @@ export { figureHtml, parseFigureHtml } from "./plots/html";
 export { inNotebook } from "./plots/display";
 export { plotHistory, plotHistories, lineChart, PALETTE } from "./plots/charts";
 export type { TrainingHistory, HistoryOptions, HistoriesOptions, LineChartOptions } from "./plots/charts";
-export { imageGrid, showImages } from "./plots/images";
-export type { ImageLike, TensorLike, TitledImage, ImageGridOptions, ShowImagesOptions } from "./plots/images";
+export { imageGrid, showImages, featureMaps } from "./plots/images";
+export type { ImageLike, TensorLike, TitledImage, ImageGridOptions, ShowImagesOptions, FeatureMapOptions } from "./plots/images";

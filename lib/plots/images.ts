@@ -210,6 +210,12 @@ export interface ShowImagesOptions extends ShowOptions {
   title?: string;
   /** Displayed size of one panel in pixels. Default 220. */
   panelSize?: number;
+  /** Panels per row. Default: all in one row. */
+  cols?: number;
+  /** Colour bars beside signed panels. Default true. */
+  colorbars?: boolean;
+  /** Use the diverging scale (white = 0) for every single-channel panel, not only those with negative values. */
+  diverging?: boolean;
 }
 
 /** One panel for showImages: the image and its caption. */
@@ -228,18 +234,27 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
   const items: TitledImage[] = panels.map((p) => (p && typeof p === "object" && "image" in p ? (p as TitledImage) : { image: p as ImageLike }));
   const n = items.length;
   const size = opts.panelSize ?? 220;
-  const domains = gridDomains(n, n, 0.1);
+  const cols = Math.max(1, Math.min(opts.cols ?? n, n));
+  const rows = Math.ceil(n / cols);
+  const pixels = items.map((item, i) => toPixels(item.image, `showImages (panel ${i})`));
+  const bars = opts.colorbars !== false && pixels.some((p) => p.channels < 3 && p.values.some((v) => v < 0));
+  // Sizes in screen pixels, then as fractions of the plot area: square panels, room for titles and colour bars.
+  const colGap = bars ? 80 : 20;
+  const rowGap = 30;
+  const plotW = cols * size + (cols - 1) * colGap;
+  const plotH = rows * size + (rows - 1) * rowGap;
+  const domains = gridDomains(n, cols, colGap / plotW, rows > 1 ? rowGap / plotH : 0);
+  const margin = { l: 20, r: bars ? 80 : 20, t: opts.title ? 80 : 40, b: 10 };
   const data: Trace[] = [];
   const layout: Layout = {
     title: { text: opts.title ?? "" },
-    width: n * (size + 80) + 40,
-    height: size + (opts.title ? 110 : 70),
-    margin: { l: 30, r: 30, t: opts.title ? 80 : 40, b: 20 },
+    width: plotW + margin.l + margin.r,
+    height: plotH + margin.t + margin.b,
+    margin,
     annotations: [],
   };
   items.forEach((item, i) => {
-    const where = `showImages (panel ${i})`;
-    const p = toPixels(item.image, where);
+    const p = pixels[i];
     const a = axisName(i);
     const d = domains[i];
     const common = { xaxis: "x" + a, yaxis: "y" + a, name: item.title ?? `panel ${i}` };
@@ -254,14 +269,14 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
         for (const v of row) { if (v < min) min = v; if (v > max) max = v; }
         z.push(row);
       }
-      const signed = min < 0;
+      const signed = min < 0 || opts.diverging === true;
       const bound = Math.max(Math.abs(min), Math.abs(max)) || 1;
       data.push({
         type: "heatmap", z, ...common,
         colorscale: signed ? DIVERGING : "Greys",
         ...(signed ? { zmid: 0, zmin: -bound, zmax: bound } : { zmin: Math.min(0, min), zmax: looksLike255(p.values) ? Math.max(255, max) : Math.max(1, max) }),
-        showscale: signed,
-        colorbar: { x: d.x[1] + 0.01, xanchor: "left", len: 0.8, thickness: 10 },
+        showscale: signed && opts.colorbars !== false,
+        colorbar: { x: d.x[1] + 0.01, xanchor: "left", y: (d.y[0] + d.y[1]) / 2, yanchor: "middle", len: (d.y[1] - d.y[0]) * 0.9, thickness: 10 },
       });
     }
     // A thin frame but no ticks: white pixels must stay distinguishable from the page.
@@ -269,9 +284,49 @@ export function showImages(panels: Array<TitledImage | ImageLike>, opts: ShowIma
     layout["xaxis" + a] = { ...frame, domain: d.x, anchor: "y" + a, constrain: "domain" };
     layout["yaxis" + a] = { ...frame, domain: d.y, anchor: "x" + a, autorange: "reversed", scaleanchor: "x" + a, constrain: "domain" };
     if (item.title) {
-      (layout.annotations as object[]).push({ text: item.title, x: (d.x[0] + d.x[1]) / 2, y: 1, xref: "paper", yref: "paper",
+      (layout.annotations as object[]).push({ text: item.title, x: (d.x[0] + d.x[1]) / 2, y: d.y[1], xref: "paper", yref: "paper",
         xanchor: "center", yanchor: "bottom", showarrow: false });
     }
   });
   return showFigure({ data, layout }, opts);
+}
+
+export interface FeatureMapOptions extends ShowOptions {
+  title?: string;
+  /** Panels per row. Default 8. */
+  cols?: number;
+  /** Show at most this many channels. Default 32. */
+  max?: number;
+  /** Displayed size of one map in pixels. Default 90. */
+  panelSize?: number;
+}
+
+/**
+ * Every channel of a convolution layer's output as its own small panel ("what each filter responds to"):
+ * featureMaps(model.layers[0].apply(x)). All panels use the diverging scale, so white always means 0. `maps` is [1, h, w, channels] or [h, w, channels].
+ */
+export function featureMaps(maps: TensorLike, opts: FeatureMapOptions = {}): Figure {
+  if (!maps || !Array.isArray(maps.shape) || typeof maps.dataSync !== "function") {
+    throw new TypeError("featureMaps: pass a tensor of shape [1, height, width, channels], e.g. a conv layer's output.");
+  }
+  const shape = maps.shape.length === 4 && maps.shape[0] === 1 ? maps.shape.slice(1) : maps.shape;
+  if (shape.length !== 3) {
+    throw new Error(`featureMaps: expected [1, height, width, channels] or [height, width, channels], got [${maps.shape.join(", ")}]. ` +
+      `For a batch, pick one example first, e.g. output.slice([0, 0, 0, 0], [1, -1, -1, -1]).`);
+  }
+  const [h, w, c] = shape;
+  const values = maps.dataSync();
+  const count = Math.min(c, opts.max ?? 32);
+  const panels: TitledImage[] = [];
+  for (let k = 0; k < count; k++) {
+    const image: number[][] = [];
+    for (let r = 0; r < h; r++) {
+      const row = new Array<number>(w);
+      for (let x = 0; x < w; x++) row[x] = values[(r * w + x) * c + k];
+      image.push(row);
+    }
+    panels.push({ image, title: `channel ${k}` });
+  }
+  const title = opts.title ?? (count < c ? `First ${count} of ${c} channels` : `${c} channels`);
+  return showImages(panels, { title, cols: opts.cols ?? 8, panelSize: opts.panelSize ?? 90, colorbars: false, diverging: true, show: opts.show });
 }

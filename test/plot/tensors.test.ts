@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import { imageGrid, showImages } from "../../lib/plot";
+import { featureMaps, imageGrid, showImages } from "../../lib/plot";
 
 const payload = (source: unknown) => Buffer.from(String(source).split(",")[1], "base64");
 
@@ -44,4 +44,22 @@ test("showImages takes a conv2d output tensor [1, h, w, 1] with signed values", 
   const fig2 = showImages([neg], { show: false });
   assert.equal(fig2.data[0].zmid, 0);
   tf.dispose([input, kernel, out, neg]);
+});
+
+test("featureMaps shows each channel of a conv output as its own panel, in rows", () => {
+  const x = tf.tidy(() => tf.randomUniform([1, 10, 10, 1], 0, 1, "float32", 1) as tf.Tensor4D);
+  const filters = tf.tidy(() => tf.randomNormal([3, 3, 1, 12], 0, 1, "float32", 2) as tf.Tensor4D);
+  const out = tf.conv2d(x, filters, 1, "valid");
+  const fig = featureMaps(out, { cols: 5, max: 10, show: false });
+  assert.equal(fig.data.length, 10, "at most `max` channels");
+  const z = fig.data[7].z as number[][];
+  assert.deepEqual([z.length, z[0].length], [8, 8]);
+  const expected = (out.slice([0, 0, 0, 7], [1, 8, 8, 1]).arraySync() as number[][][][])[0].map((r) => r.map((v) => v[0]));
+  z.forEach((row, r) => row.forEach((v, c) => assert.ok(Math.abs(v - expected[r][c]) < 1e-6)));
+  assert.ok(fig.data.every((t) => t.showscale === false && t.zmid === 0), "diverging scale, no colour bar per small panel");
+  assert.match((fig.layout!.title as { text: string }).text, /First 10 of 12 channels/);
+  const dom = (k: string) => (fig.layout![k] as { domain: number[] }).domain;
+  assert.equal(dom("xaxis6")[0], dom("xaxis")[0], "panel 6 starts the second row");
+  assert.throws(() => featureMaps(tf.zeros([2, 4, 4, 3]), { show: false }), /pick one example first/);
+  tf.dispose([x, filters, out]);
 });
