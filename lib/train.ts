@@ -41,12 +41,14 @@ export interface TrainOptions {
   progress?: ProgressMode;
 }
 
-export interface HistoryValues {
+// A type alias, not an interface: aliases get an implicit index signature, so a history can be passed wherever a
+// Record<string, number[]> of metrics is expected (plots, reports, the tuner).
+export type HistoryValues = {
   loss: number[];
   accuracy: number[];
   val_loss?: number[];
   val_accuracy?: number[];
-}
+};
 
 /** Like Keras' History: epoch numbers (0-based) and one value per epoch for each metric. */
 export interface TrainHistory {
