@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     .argument("[notebooks...]", "notebook files (default: every notebooks/*.ipynb)")
     .option("--fast", "use each notebook's metadata lessons.fast_parameters (smaller sizes, same code)", false)
     .option("--out <dir>", "folder for the executed copies", path.join(root, "build", "notebooks"))
-    .option("--timeout <seconds>", "limit for a whole notebook", positiveNumber, 4 * 3600)
+    .option("--timeout <seconds>", "limit for running all cells of one notebook", positiveNumber, 4 * 3600)
     .option("--cell-timeout <seconds>", "limit for one cell", positiveNumber, 600)
     .option("-p, --parameter <name=value>", "override a parameter (repeatable; wins over --fast)", collectParameter, {})
     .option("--jobs <n>", "notebooks to run at the same time", positiveInt, 1)

@@ -11,6 +11,7 @@ export interface RunOptions {
   /** Where the executed copy is written. */
   outFile: string;
   cellTimeoutMs: number;
+  /** Limit for running all cells (kernel start-up not included). */
   notebookTimeoutMs: number;
   fast: boolean;
   parameters: Record<string, ParameterValue>;
@@ -124,14 +125,15 @@ export async function runNotebook(file: string, options: RunOptions): Promise<No
     kernel = await Kernel.start({
       root: options.root,
       cwd: path.dirname(path.resolve(file)),
-      startupTimeoutMs: Math.min(120_000, options.notebookTimeoutMs),
+      startupTimeoutMs: 120_000,
     });
   } catch (e) {
     save("failed");
     return result({ cell: "kernel start", excerpt: "", message: (e as Error).message });
   }
 
-  const deadline = started + options.notebookTimeoutMs;
+  // Like papermill's execution timeout, the limit covers running the cells, not starting the kernel.
+  const deadline = Date.now() + options.notebookTimeoutMs;
   const msgIdToCell = new Map<string, number>();
   let failure: CellFailure | undefined;
   const fail = (i: number, message: string, ename: string) => {

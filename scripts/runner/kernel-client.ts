@@ -296,7 +296,9 @@ export class Kernel {
     try {
       await this.send("shell", msg);
     } catch (e) {
-      return result(this.dead ? "dead" : "error");
+      if (this.dead) return result("dead");
+      p.stderr.push(`The runner could not send the cell to the kernel: ${(e as Error).message}\n`);
+      return result("error");
     }
     const replied = () => Boolean(p.reply);
     let r = await this.waitFor(p, replied, timeoutMs);

@@ -48,7 +48,7 @@ function text(cell: CodeCell): string {
 
 const fx = (f: string) => path.join("test", "fixtures", "notebooks", f);
 const passesSource = fs.readFileSync(path.join(fixtures, "passes.ipynb"), "utf8");
-let failing: Run, hanging: Run, passing: Run, unknownParam: Run, missing: Run;
+let failing: Run, hanging: Run, hangingAsync: Run, passing: Run, unknownParam: Run, missing: Run;
 let twinDir: string;
 
 before(async () => {
@@ -58,9 +58,10 @@ before(async () => {
   fs.mkdirSync(twinDir);
   fs.symlinkSync(path.join(root, "lib"), path.join(twinDir, "lib"));
   fs.copyFileSync(path.join(fixtures, "passes.ipynb"), path.join(twinDir, "passes-twin.ipynb"));
-  [failing, hanging, passing, unknownParam, missing] = await Promise.all([
+  [failing, hanging, hangingAsync, passing, unknownParam, missing] = await Promise.all([
     runCli("failing", ["--jobs", "3", ...["type-error", "runtime-error", "async-rejection", "kernel-dies", "raises-unmet"].map((n) => fx(`${n}.ipynb`))]),
     runCli("hanging", ["--cell-timeout", "8", fx("hangs.ipynb")]),
+    runCli("hanging-async", ["--timeout", "6", fx("hangs-async.ipynb")]),
     runCli("passing", ["--fast", "-p", "LABEL=quick", "--jobs", "2", fx("passes.ipynb"), path.join(twinDir, "passes-twin.ipynb")]),
     runCli("unknown", ["-p", "EPOCHS=2", fx("passes.ipynb")]),
     runCli("missing", [fx("no-such-notebook.ipynb")]),
@@ -130,6 +131,15 @@ test("a hanging cell is interrupted at --cell-timeout and the notebook stops the
   assert.match(hanging.output, /did not finish within 8 s/);
   const cells = codeCells(executed(hanging, "hangs.ipynb"));
   assert.equal(text(cells[0]!), "before the loop\n");
+  assert.equal(cells[2]!.execution_count, null);
+});
+
+test("an await that never settles is interrupted when the whole-notebook --timeout runs out", () => {
+  assert.equal(hangingAsync.exitCode, 1, hangingAsync.output);
+  assert.match(hangingAsync.output, /FAILED test\/fixtures\/notebooks\/hangs-async\.ipynb, cell 2/);
+  assert.match(hangingAsync.output, /Interrupted asynchronously[^]*the whole-notebook limit --timeout was reached/);
+  const cells = codeCells(executed(hangingAsync, "hangs-async.ipynb"));
+  assert.equal(text(cells[0]!), "waiting forever\n");
   assert.equal(cells[2]!.execution_count, null);
 });
 
