@@ -17,6 +17,11 @@ export interface TrainingHistory {
 
 const pretty = (metric: string): string => metric.replace(/_/g, " ");
 
+/** Epoch axis: whole-number ticks (a 2-epoch run must not show 1.2, 1.4, ...). */
+function epochAxisLayout(epochs: number): Record<string, unknown> {
+  return { title: { text: "epoch" }, ...(epochs <= 12 ? { dtick: 1 } : {}) };
+}
+
 /** x values for a history: tfjs numbers epochs from 0, charts count from 1. */
 function epochAxis(h: TrainingHistory, n: number): number[] {
   const given = h.epochs ?? h.epoch;
@@ -66,7 +71,7 @@ export function plotHistory(history: TrainingHistory, opts: HistoryOptions = {})
         y: Array.from(val, Number), xaxis: xa, yaxis: ya, line: { color: PALETTE[1] }, legendgroup: "validation" });
     }
     const left = i * (width + gap);
-    layout["xaxis" + suffix] = { domain: [left, left + width], title: { text: "epoch" }, anchor: ya };
+    layout["xaxis" + suffix] = { ...epochAxisLayout(x.length), domain: [left, left + width], anchor: ya };
     layout["yaxis" + suffix] = { title: { text: pretty(metric) }, anchor: xa };
     (layout.annotations as object[]).push({ text: `<b>${pretty(metric)}</b>`, x: left + width / 2, y: 1.0, xref: "paper",
       yref: "paper", xanchor: "center", yanchor: "bottom", showarrow: false });
@@ -106,7 +111,7 @@ export function plotHistories(histories: Record<string, TrainingHistory>, opts: 
   const layout: Layout = {
     title: { text: opts.title ?? `${pretty(metric)}: training (dashed) vs validation (solid)` },
     height: 420,
-    xaxis: { title: { text: "epoch" } },
+    xaxis: epochAxisLayout(Math.max(...data.map((t) => (t.x as number[]).length))),
     yaxis: { title: { text: pretty(metric) } },
   };
   return showFigure({ data, layout }, opts);

@@ -22,6 +22,9 @@ test("plotHistory draws one panel per metric with training and validation curves
   assert.equal(title((layout.yaxis2 as { title: unknown }).title), "loss");
   const [d1, d2] = [(layout.xaxis as { domain: number[] }).domain, (layout.xaxis2 as { domain: number[] }).domain];
   assert.ok(d1[1] < d2[0], "panels must not overlap");
+  assert.equal((layout.xaxis as { dtick?: number }).dtick, 1, "whole epochs on a short run");
+  const long = plotHistory({ history: { loss: Array.from({ length: 40 }, (_, i) => 1 / (i + 1)) } }, { metrics: ["loss"], show: false });
+  assert.equal((long.layout!.xaxis as { dtick?: number }).dtick, undefined, "plotly picks ticks for long runs");
 });
 
 test("plotHistory accepts tfjs's {epoch, history} and a single metric", () => {
