@@ -4,6 +4,7 @@ import { errorName, errorOutput, errorSummary, hasAsyncFailure, sourceExcerpt } 
 import { type CellRun, Kernel } from "./kernel-client";
 import { type CodeCell, hasTag, type Notebook, readNotebook, sourceText, toLines, writeNotebookAtomic } from "./nbformat";
 import { chooseParameters, injectParameters, type ParameterValue } from "./parameters";
+import { collapseCarriageReturns } from "../../lib/progress";
 
 export interface RunOptions {
   /** Project root (holds node_modules/tslab). */
@@ -52,9 +53,14 @@ function clearOutputs(nb: Notebook): Notebook {
   return copy;
 }
 
-/** Stream text in Jupyter's list-of-lines form. */
+/**
+ * Stream text in Jupyter's list-of-lines form. A line rewritten with "\r" (the live training progress) keeps only
+ * its final state, as a notebook front end shows it, so the saved copy reads as one line per epoch.
+ */
 function finishOutputs(run: CellRun): CodeCell["outputs"] {
-  return run.outputs.map((o) => (o.output_type === "stream" ? { ...o, text: toLines(String(o.text)) } : o));
+  return run.outputs.map((o) =>
+    o.output_type === "stream" ? { ...o, text: toLines(collapseCarriageReturns(String(o.text))) } : o,
+  );
 }
 
 interface Verdict {
