@@ -11,13 +11,14 @@
  */
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
+import { activateWasm } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
 
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
 
 export interface BackendInfo {
   name: BackendName;
-  /** Threads the backend computes with (1 for the single-threaded wasm build; native: intra-op threads). */
+  /** Threads the backend computes with (wasm: XNNPACK pool size; native: logical cores). */
   threads: number;
   /** Why this backend was chosen (and why faster ones were not). */
   reason: string;
@@ -26,7 +27,7 @@ export interface BackendInfo {
 export interface SetupBackendOptions {
   /** Force a backend instead of picking one; LESSONS_BACKEND in the environment does the same. */
   backend?: BackendName;
-  /** Thread count wish; LESSONS_THREADS does the same. The wasm backend currently runs single-threaded. */
+  /** Threads for the wasm backend (default: all logical cores; 1 = single-threaded build); LESSONS_THREADS does the same. */
   threads?: number;
   /** Do not print the one-line summary. */
   quiet?: boolean;
@@ -34,12 +35,16 @@ export interface SetupBackendOptions {
 
 const BACKEND_NAMES: BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
 
-let pending: Promise<BackendInfo> | undefined;
+// Kept on globalThis, not in a module variable: a notebook or test runner may load this module twice (CommonJS
+// and ESM copies), and starting the wasm backend twice would leave kernels bound to the wrong instance.
+const STATE = Symbol.for("cnn-lessons-ts.setupBackend");
+type State = { pending?: Promise<BackendInfo> };
+const state: State = ((globalThis as Record<symbol, State>)[STATE] ??= {});
 
 /** Sets up the backend once; later calls return the same info (options of later calls are ignored). */
 export function setupBackend(options: SetupBackendOptions = {}): Promise<BackendInfo> {
-  if (!pending) {
-    pending = chooseBackend(options).then((info) => {
+  if (!state.pending) {
+    const pending = chooseBackend(options).then((info) => {
       if (!options.quiet) {
         const line = `TensorFlow.js backend: ${info.name} (${info.threads} thread${info.threads === 1 ? "" : "s"}) - ${info.reason}`;
         if (info.name === "cpu") console.warn(`WARNING: ${line}`);
@@ -47,9 +52,10 @@ export function setupBackend(options: SetupBackendOptions = {}): Promise<Backend
       }
       return info;
     });
-    pending.catch(() => (pending = undefined));
+    state.pending = pending;
+    pending.catch(() => (state.pending = undefined));
   }
-  return pending;
+  return state.pending;
 }
 
 function requestedBackend(options: SetupBackendOptions): BackendName | undefined {
@@ -78,7 +84,7 @@ async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo>
   for (const name of order) {
     try {
       const info = await tryBackend(name, threads);
-      const why = forced ? `forced by ${options.backend ? "options.backend" : "LESSONS_BACKEND"}` : info.reason;
+      const why = forced ? `forced by ${options.backend ? "options.backend" : "LESSONS_BACKEND"}: ${info.reason}` : info.reason;
       return { ...info, reason: [why, ...skipped].join("; ") };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -113,11 +119,19 @@ async function tryBackend(name: BackendName, threads: number | undefined): Promi
       return { name, threads: threads ?? cores(), reason: "@tensorflow/tfjs-node (native TensorFlow) is installed" };
     }
     case "wasm": {
-      requireOptional("@tensorflow/tfjs-backend-wasm");
-      await activate("wasm");
+      const wanted = threads ?? cores();
+      let got = 1;
+      let note = "";
+      try {
+        got = await activateWasm(wanted);
+      } catch (err) {
+        // Threads can fail where workers cannot start (some sandboxes, kernels): one thread still trains.
+        note = `; threads could not start (${(err as Error).message.split("\n")[0]}), running single-threaded`;
+        got = await activateWasm(1);
+      }
       registerWasmTrainingKernels();
-      const note = threads !== undefined && threads > 1 ? " (threaded wasm not available yet: running 1 thread)" : "";
-      return { name, threads: 1, reason: `native @tensorflow/tfjs-node not installed; wasm SIMD with project training kernels${note}` };
+      const how = got > 1 ? `threaded SIMD build, ${got} threads` : "single-threaded SIMD build";
+      return { name, threads: got, reason: `no native @tensorflow/tfjs-node: wasm (${how}) with project training kernels${note}` };
     }
     case "cpu": {
       await activate("cpu");

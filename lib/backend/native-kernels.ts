@@ -1,11 +1,12 @@
 /**
  * Loads wasm/training_kernels.wasm (built from wasm/training_kernels.c by scripts/build-wasm.sh) into the wasm
- * backend's own memory, so its kernels work on tensors in place. Returns undefined when it cannot be used
- * (for instance a threaded backend build with shared memory); callers then fall back to JS kernels.
+ * backend's own memory, so its kernels work on tensors in place (the -shared build for the threaded backend,
+ * whose memory is shared). Returns undefined when it cannot be used; callers then fall back to JS kernels.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../paths";
+import { WasmGlobal, WasmMemory, wasmApi } from "./wasm-api";
 
 export interface NativeKernels {
   conv2d_backprop_filter(
@@ -21,15 +22,17 @@ export interface NativeKernels {
 
 /** What we need of the emscripten module inside tfjs's BackendWasm. */
 interface EmscriptenModule {
-  asm?: { memory?: WebAssembly.Memory };
+  asm?: { memory?: WasmMemory };
+  /** The threaded build creates its (shared) memory in JS and keeps it here. */
+  wasmMemory?: WasmMemory;
   _malloc(bytes: number): number;
 }
 
 const STACK_BYTES = 64 * 1024;
 const loaded = new WeakMap<object, NativeKernels | null>();
 
-export function kernelModulePath(): string {
-  return path.join(projectRoot(), "wasm", "training_kernels.wasm");
+export function kernelModulePath(shared: boolean): string {
+  return path.join(projectRoot(), "wasm", shared ? "training_kernels-shared.wasm" : "training_kernels.wasm");
 }
 
 export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | undefined {
@@ -37,11 +40,12 @@ export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | 
   if (cached !== undefined) return cached ?? undefined;
   let result: NativeKernels | null = null;
   try {
-    const memory = wasmModule.asm?.memory;
+    const memory = wasmModule.asm?.memory ?? wasmModule.wasmMemory;
     if (!memory) throw new Error("the wasm backend does not expose its memory");
-    const bytes = fs.readFileSync(kernelModulePath());
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    const sp = instance.exports.__stack_pointer as WebAssembly.Global;
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = fs.readFileSync(kernelModulePath(shared));
+    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
+    const sp = instance.exports.__stack_pointer as WasmGlobal;
     // Our C code may spill a few bytes to its shadow stack: give it a block of tfjs's heap, never freed.
     const stackBase = wasmModule._malloc(STACK_BYTES) >>> 0;
     sp.value = stackBase + STACK_BYTES - 16;

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { NativeKernels, nativeKernelsFor } from "./native-kernels";
+import type { WasmMemory } from "./wasm-api";
 
 /** The parts of tfjs-backend-wasm's BackendWasm that our kernels use. */
 export interface WasmBackendLike extends tf.KernelBackend {
@@ -12,7 +13,7 @@ export interface WasmBackendLike extends tf.KernelBackend {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
-  wasm: { asm?: { memory?: WebAssembly.Memory }; _malloc(bytes: number): number; HEAPU8: Uint8Array };
+  wasm: { asm?: { memory?: WasmMemory }; wasmMemory?: WasmMemory; _malloc(bytes: number): number; HEAPU8: Uint8Array };
 }
 
 let nativeEnabled = process.env.LESSONS_WASM_JS_KERNELS !== "1";

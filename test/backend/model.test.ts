@@ -5,6 +5,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { setupBackend } from "../../lib/backend";
 import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
 
 // Each gradient passes through several layers of float32 sums in a different order (XNNPACK vs plain loops):
@@ -120,5 +121,15 @@ describe("training on wasm does not leak tensors", () => {
     xs.dispose();
     ys.dispose();
     model.dispose();
+  });
+});
+
+describe("setupBackend", () => {
+  it("is idempotent and reports the wasm thread count", async () => {
+    const a = await setupBackend({ backend: "wasm", quiet: true });
+    const b = await setupBackend();
+    assert.deepEqual(b, a);
+    assert.equal(tf.getBackend(), "wasm");
+    assert.ok(Number.isInteger(a.threads) && a.threads >= 1);
   });
 });

@@ -17,12 +17,13 @@ function haveClang(): boolean {
   }
 }
 
-it("committed training_kernels.wasm matches a fresh build of wasm/training_kernels.c", { skip: haveClang() ? false : "clang/wasm-ld not installed (apt-get install -y clang lld)" }, () => {
+it("committed training_kernels*.wasm match a fresh build of wasm/training_kernels.c", { skip: haveClang() ? false : "clang/wasm-ld not installed (apt-get install -y clang lld)" }, () => {
   const root = projectRoot();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wasm-build-"));
-  const fresh = path.join(tmp, "training_kernels.wasm");
-  execFileSync("bash", [path.join(root, "scripts", "build-wasm.sh"), fresh], { stdio: "ignore" });
-  const committed = fs.readFileSync(path.join(root, "wasm", "training_kernels.wasm"));
-  assert.ok(committed.equals(fs.readFileSync(fresh)), "wasm/training_kernels.wasm is stale: run `npm run build:wasm` and commit it");
+  execFileSync("bash", [path.join(root, "scripts", "build-wasm.sh"), tmp], { stdio: "ignore" });
+  for (const name of ["training_kernels.wasm", "training_kernels-shared.wasm"]) {
+    const committed = fs.readFileSync(path.join(root, "wasm", name));
+    assert.ok(committed.equals(fs.readFileSync(path.join(tmp, name))), `wasm/${name} is stale: run \`npm run build:wasm\` and commit it`);
+  }
   fs.rmSync(tmp, { recursive: true, force: true });
 });
