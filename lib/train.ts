@@ -287,3 +287,32 @@ async function trainStep(
   }
   return [values[0], values[1]];
 }
+
+export interface EstimateOptions {
+  epochs: number;
+  batchSize?: number;
+  validationData?: LabelledData;
+  /** Training steps to time after one warm-up step (default 2). */
+  timedSteps?: number;
+}
+
+/**
+ * How many seconds `train(model, data, opts)` will take, from the measured time of a few training steps.
+ * The steps change the model's weights: pass a freshly built model that you will not keep (the tuner does).
+ * Validation is counted as a forward pass, about a third of a training step per batch.
+ */
+export async function estimateTrainingSeconds(model: tf.LayersModel, data: LabelledData, opts: EstimateOptions): Promise<number> {
+  const { x, y } = unpack(data, "Training data");
+  const batchSize = Math.min(opts.batchSize ?? 32, x.shape[0]);
+  const timedSteps = opts.timedSteps ?? 2;
+  const lossFn = compiledLoss(model);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const idx = Array.from({ length: batchSize }, (_, i) => i);
+  await trainStep(model, model.optimizer, lossFn, variables, x, y, idx); // warm-up: kernels compile, memory grows
+  const t0 = Date.now();
+  for (let i = 0; i < timedSteps; i++) await trainStep(model, model.optimizer, lossFn, variables, x, y, idx);
+  const stepSeconds = (Date.now() - t0) / 1000 / timedSteps;
+  const stepsPerEpoch = Math.ceil(x.shape[0] / batchSize);
+  const valBatches = opts.validationData ? Math.ceil(unpack(opts.validationData, "validationData").x.shape[0] / batchSize) : 0;
+  return opts.epochs * stepSeconds * (stepsPerEpoch + valBatches / 3);
+}

@@ -14,7 +14,7 @@ import * as path from "path";
 import { buildDir } from "../paths";
 import { HyperParameters, HyperParameterSpec, describeSpec } from "./hyperparameters";
 import { Objective, bestOfHistory, describeObjective, isBetter, toObjective } from "./objective";
-import { Values, gridCombinations, proposeRandom, spaceSize, valuesKey } from "./oracle";
+import { MAX_GRID_SIZE, Values, gridCombinations, proposeRandom, spaceSize, valuesKey } from "./oracle";
 import { TrialSummary, formatDuration, formatScore, formatSummary, formatValue, rankTrials, summaryRows } from "./results";
 import {
   ProjectConfig,
@@ -78,6 +78,12 @@ export interface TunerOptions<M> {
   verbose?: boolean;
   /** Where printed lines go (default console.log). */
   log?: (line: string) => void;
+  /**
+   * Seconds one trial will take for this model, measured before the search starts (e.g. by timing a few training
+   * steps with lib/train's estimateTrainingSeconds). When given, search prints an estimate of its whole duration
+   * before the first trial. The model is a throwaway build: it is disposed afterwards.
+   */
+  estimateTrialSeconds?: (model: M, hp: HyperParameters) => Promise<number> | number;
 }
 
 export interface RandomSearchOptions<M> extends TunerOptions<M> {
@@ -216,6 +222,8 @@ export abstract class Tuner<M> {
       );
     }
 
+    if (this.options.estimateTrialSeconds) await this.estimateBeforeStart(space, done);
+
     for (;;) {
       const next = this.propose(space, done);
       if (!next) break;
@@ -288,6 +296,45 @@ export abstract class Tuner<M> {
     this.say(
       `\nSearch complete: ${done.length} trial(s), ${sessionTrials} run now in ${formatDuration((Date.now() - sessionStart) / 1000)}.` +
         (best ? ` Best ${this.objective.name}: ${formatScore(best.score)} (${best.trialId}: ${describeValues(best.hyperparameters)})` : ""),
+    );
+  }
+
+  /** The trials still to run, in order. `propose` depends only on the space and the trials done, so this is safe. */
+  private pendingProposals(space: HyperParameterSpec[], done: readonly TrialRecord[]): Proposal[] {
+    const assumedDone: TrialRecord[] = [...done];
+    const pending: Proposal[] = [];
+    for (let p = this.propose(space, assumedDone); p && pending.length < MAX_GRID_SIZE; p = this.propose(space, assumedDone)) {
+      pending.push(p);
+      assumedDone.push({
+        trialId: trialId(p.index), index: p.index, status: "COMPLETED", hyperparameters: p.values,
+        score: NaN, bestEpoch: -1, epochs: 0, seconds: 0, metrics: {}, finishedAt: "",
+      });
+    }
+    return pending;
+  }
+
+  /**
+   * Times the first and the last pending trial's model (they often differ most in size) with the user's
+   * estimateTrialSeconds, and prints the expected duration of the whole search.
+   */
+  private async estimateBeforeStart(space: HyperParameterSpec[], done: readonly TrialRecord[]): Promise<void> {
+    const pending = this.pendingProposals(space, done);
+    if (pending.length === 0) return;
+    const sampled = pending.length === 1 ? [pending[0]] : [pending[0], pending[pending.length - 1]];
+    const perTrial: number[] = [];
+    for (const proposal of sampled) {
+      const hp = HyperParameters.forTrial(space, proposal.values);
+      const model = await this.options.hypermodel(hp);
+      try {
+        perTrial.push(await (this.options.estimateTrialSeconds as NonNullable<TunerOptions<M>["estimateTrialSeconds"]>)(model, hp));
+      } finally {
+        disposeModel(model);
+      }
+    }
+    const mean = perTrial.reduce((s, v) => s + v, 0) / perTrial.length;
+    this.say(
+      `Estimated duration: ~${formatDuration(mean * pending.length)} for ${pending.length} trial(s), from timed ` +
+        `training steps: ${sampled.map((p, i) => `${describeValues(p.values)} ~${formatDuration(perTrial[i])} per trial`).join("; ")}.`,
     );
   }
 

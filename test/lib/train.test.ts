@@ -103,3 +103,18 @@ test("bad calls explain themselves", async () => {
   model.dispose();
   uncompiled.dispose();
 });
+
+test("estimateTrainingSeconds times a few steps and scales with epochs and validation", async () => {
+  const { estimateTrainingSeconds } = await import("../../lib/train");
+  const data = toyData(64, 5);
+  const val = toyData(32, 6);
+  const model = compileForClassification(toyModel(3));
+  const one = await estimateTrainingSeconds(model, data, { epochs: 1, batchSize: 16 });
+  const before = tf.memory().numTensors; // after the first steps: Adam has created its moment tensors
+  const ten = await estimateTrainingSeconds(model, data, { epochs: 10, batchSize: 16, validationData: val });
+  assert.equal(tf.memory().numTensors, before, "no tensors leak");
+  assert.ok(Number.isFinite(one) && one > 0, `estimate ${one}`);
+  assert.ok(ten > 5 * one, `10 epochs (${ten}s) should take far longer than 1 (${one}s)`);
+  model.dispose();
+  tf.dispose([data.x, data.y, val.x, val.y]);
+});

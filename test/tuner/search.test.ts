@@ -286,3 +286,30 @@ test("a hyperparameter declared only in some trials is reported with how to fix 
   });
   await assert.rejects(tuner.search(async () => ({ history: { val_loss: [1] } })), /"units_2".*Declare every hyperparameter on every call/);
 });
+
+test("estimateTrialSeconds: the search prints its expected duration before the first trial", async () => {
+  const { GridSearch } = await import("../../lib/tuner/index");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tuner-estimate-"));
+  const lines: string[] = [];
+  const measured: number[] = [];
+  const tuner = new GridSearch<{ layers: number }>({
+    hypermodel: (hp) => ({ layers: hp.Int("n_layers", { min: 1, max: 3 }) }),
+    directory: dir,
+    projectName: "estimate",
+    log: (l) => lines.push(l),
+    estimateTrialSeconds: (model) => {
+      measured.push(model.layers);
+      return model.layers * 10; // bigger models take longer
+    },
+  });
+  let ranBeforeEstimate = false;
+  await tuner.search(() => {
+    ranBeforeEstimate = !lines.some((l) => l.startsWith("Estimated duration"));
+    return { history: { val_loss: [1] } };
+  });
+  assert.deepEqual(measured, [1, 3], "times the first and the last pending trial");
+  assert.equal(ranBeforeEstimate, false);
+  const estimate = lines.find((l) => l.startsWith("Estimated duration"));
+  assert.ok(estimate, lines.join("\n"));
+  assert.match(estimate, /~00h 01m 00s for 3 trial\(s\)/); // mean of 10 s and 30 s, times 3 trials
+});
