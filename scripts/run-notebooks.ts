@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { type NotebookResult, runNotebook } from "./runner/execute-notebook";
 import { type ParameterValue, parseParameterArg } from "./runner/parameters";
 import { formatFailure, formatTable } from "./runner/report";
+import { addStaticFallbacks, staticRenderingAvailable } from "./render-static-plots";
 
 const root = path.resolve(__dirname, "..");
 
@@ -58,6 +59,20 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> 
   return results;
 }
 
+/**
+ * Charts draw themselves with plotly in a live notebook; a viewer that runs no scripts (GitHub, an untrusted
+ * notebook) shows the PNG embedded here instead. Needs Debian's chromium; without it the copies keep a text note.
+ */
+async function addStaticPictures(executedCopy: string): Promise<void> {
+  if (!fs.existsSync(executedCopy) || !staticRenderingAvailable()) return;
+  try {
+    const n = await addStaticFallbacks(executedCopy);
+    if (n > 0) console.log(`  ${n} chart(s) in ${path.relative(root, executedCopy)} given a static picture`);
+  } catch (e) {
+    console.error(`  could not add static chart pictures to ${executedCopy}: ${(e as Error).message}`);
+  }
+}
+
 async function main(): Promise<number> {
   const program = new Command()
     .name("npm run notebooks --")
@@ -69,6 +84,7 @@ async function main(): Promise<number> {
     .option("--cell-timeout <seconds>", "limit for one cell", positiveNumber, 600)
     .option("-p, --parameter <name=value>", "override a parameter (repeatable; wins over --fast)", collectParameter, {})
     .option("--jobs <n>", "notebooks to run at the same time", positiveInt, 1)
+    .option("--no-static-plots", "skip embedding a static picture of each chart in the executed copies (needs chromium)")
     .showHelpAfterError();
   program.parse();
   const opts = program.opts<{
@@ -78,6 +94,7 @@ async function main(): Promise<number> {
     cellTimeout: number;
     parameter: Record<string, ParameterValue>;
     jobs: number;
+    staticPlots: boolean;
   }>();
 
   const files = program.args.length ? program.args.map((f) => path.resolve(f)) : defaultNotebooks();
@@ -110,6 +127,7 @@ async function main(): Promise<number> {
         log: (line) => console.log(line),
       });
       if (!r.passed) console.error(formatFailure(r, root));
+      if (opts.staticPlots) await addStaticPictures(outFiles[i]!);
       return r;
     }),
     opts.jobs,
