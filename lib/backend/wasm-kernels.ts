@@ -10,7 +10,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { batchMatMul, identity, mean, rememberStockKernel, sum } from "./fast-kernels";
+import { batchMatMul, identity, mean, rememberStockKernel, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -30,6 +30,7 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
   Sum: sum,
   Mean: mean,
   BatchMatMul: batchMatMul,
+  Tile: tile,
 };
 
 export function registerWasmTrainingKernels(): void {

@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, transposed BatchMatMul, Identity) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, transposed BatchMatMul, Identity) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -44,6 +44,22 @@ describe("fast wasm kernels match cpu", () => {
             tb,
           );
         assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "matMul");
+      });
+    }
+  }
+
+  for (const [shape, reps] of [
+    [[1, 1, 1, 5], [3, 4, 2, 1]],
+    [[2, 3], [2, 2]],
+    [[2, 1, 3], [1, 4, 1]],
+    [[3], [4]],
+    [[2, 2, 2], [1, 1, 1]],
+  ] as Array<[number[], number[]]>) {
+    for (const dtype of ["float32", "int32"] as const) {
+      it(`tile ${JSON.stringify(shape)} by ${JSON.stringify(reps)} (${dtype})`, async () => {
+        const values = randomArray(tf.util.sizeFromShape(shape), 9).map((v) => (dtype === "int32" ? Math.round(v * 100) : v));
+        const fn = () => tf.tile(tf.tensor(values, shape, dtype), reps).toFloat();
+        assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 0, "tile");
       });
     }
   }

@@ -38,75 +38,75 @@ function run(name: string, inputs: Record<string, Float32Array | [Float32Array, 
 }
 
 for (const compiled of [true, false]) {
-describe(`wasm training kernels match cpu (${compiled ? "compiled training_kernels.wasm" : "plain-JS fallbacks"})`, () => {
-  before(async () => {
-    await readyWasm();
-    useCompiledKernels(compiled);
-  });
-  after(() => useCompiledKernels(true));
-
-  it("uses the kernels it claims to", () => {
-    const loaded = compiledKernels(tf.findBackend("wasm") as unknown as WasmBackendLike) !== undefined;
-    assert.equal(loaded, compiled);
-  });
-
-  for (const [ci, c] of convCases.entries()) {
-    const xShape = [c.n, c.h, c.w, c.cin];
-    const dyShape = [c.n, outSize(c.h, c), outSize(c.w, c), c.cout];
-    const fShape = [c.k, c.k, c.cin, c.cout];
-    const x = randomArray(tf.util.sizeFromShape(xShape), 10 + ci);
-    const dy = randomArray(tf.util.sizeFromShape(dyShape), 20 + ci);
-    const f = randomArray(tf.util.sizeFromShape(fShape), 30 + ci);
-    const base = { strides: [c.s, c.s], pad: c.pad, dataFormat: "NHWC" };
-
-    it(`Conv2DBackpropInput ${label(c)}`, async () => {
-      const fn = run("Conv2DBackpropInput", { dy: [dy, dyShape], filter: [f, fShape] }, { ...base, inputShape: xShape });
-      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dx");
+  describe(`wasm training kernels match cpu (${compiled ? "compiled training_kernels.wasm" : "plain-JS fallbacks"})`, () => {
+    before(async () => {
+      await readyWasm();
+      useCompiledKernels(compiled);
     });
-    it(`Conv2DBackpropFilter ${label(c)}`, async () => {
-      const fn = run("Conv2DBackpropFilter", { x: [x, xShape], dy: [dy, dyShape] }, { ...base, filterShape: fShape });
-      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dW");
+    after(() => useCompiledKernels(true));
+
+    it("uses the kernels it claims to", () => {
+      const loaded = compiledKernels(tf.findBackend("wasm") as unknown as WasmBackendLike) !== undefined;
+      assert.equal(loaded, compiled);
     });
-    for (const m of [1, 2]) {
-      const dwShape = [c.k, c.k, c.cin, m];
-      const ddyShape = [dyShape[0], dyShape[1], dyShape[2], c.cin * m];
-      const ddy = randomArray(tf.util.sizeFromShape(ddyShape), 40 + ci + m);
-      const dw = randomArray(tf.util.sizeFromShape(dwShape), 50 + ci + m);
-      const dbase = { ...base, dilations: [1, 1] };
-      it(`DepthwiseConv2dNativeBackpropInput ${label(c)} multiplier ${m}`, async () => {
-        const fn = run("DepthwiseConv2dNativeBackpropInput", { dy: [ddy, ddyShape], filter: [dw, dwShape] }, { ...dbase, inputShape: xShape });
+
+    for (const [ci, c] of convCases.entries()) {
+      const xShape = [c.n, c.h, c.w, c.cin];
+      const dyShape = [c.n, outSize(c.h, c), outSize(c.w, c), c.cout];
+      const fShape = [c.k, c.k, c.cin, c.cout];
+      const x = randomArray(tf.util.sizeFromShape(xShape), 10 + ci);
+      const dy = randomArray(tf.util.sizeFromShape(dyShape), 20 + ci);
+      const f = randomArray(tf.util.sizeFromShape(fShape), 30 + ci);
+      const base = { strides: [c.s, c.s], pad: c.pad, dataFormat: "NHWC" };
+
+      it(`Conv2DBackpropInput ${label(c)}`, async () => {
+        const fn = run("Conv2DBackpropInput", { dy: [dy, dyShape], filter: [f, fShape] }, { ...base, inputShape: xShape });
         assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dx");
       });
-      it(`DepthwiseConv2dNativeBackpropFilter ${label(c)} multiplier ${m}`, async () => {
-        const fn = run("DepthwiseConv2dNativeBackpropFilter", { x: [x, xShape], dy: [ddy, ddyShape] }, { ...dbase, filterShape: dwShape });
+      it(`Conv2DBackpropFilter ${label(c)}`, async () => {
+        const fn = run("Conv2DBackpropFilter", { x: [x, xShape], dy: [dy, dyShape] }, { ...base, filterShape: fShape });
         assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dW");
       });
+      for (const m of [1, 2]) {
+        const dwShape = [c.k, c.k, c.cin, m];
+        const ddyShape = [dyShape[0], dyShape[1], dyShape[2], c.cin * m];
+        const ddy = randomArray(tf.util.sizeFromShape(ddyShape), 40 + ci + m);
+        const dw = randomArray(tf.util.sizeFromShape(dwShape), 50 + ci + m);
+        const dbase = { ...base, dilations: [1, 1] };
+        it(`DepthwiseConv2dNativeBackpropInput ${label(c)} multiplier ${m}`, async () => {
+          const fn = run("DepthwiseConv2dNativeBackpropInput", { dy: [ddy, ddyShape], filter: [dw, dwShape] }, { ...dbase, inputShape: xShape });
+          assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dx");
+        });
+        it(`DepthwiseConv2dNativeBackpropFilter ${label(c)} multiplier ${m}`, async () => {
+          const fn = run("DepthwiseConv2dNativeBackpropFilter", { x: [x, xShape], dy: [ddy, ddyShape] }, { ...dbase, filterShape: dwShape });
+          assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dW");
+        });
+      }
     }
-  }
 
-  const poolCases = [
-    { h: 8, w: 8, k: 2, s: 2, pad: "valid" as const },
-    { h: 7, w: 9, k: 2, s: 2, pad: "same" as const },
-    { h: 9, w: 9, k: 3, s: 2, pad: "valid" as const },
-    { h: 6, w: 7, k: 3, s: 1, pad: "same" as const },
-  ];
-  for (const [pi, p] of poolCases.entries()) {
-    for (const kind of ["random", "ties", "all-negative"] as const) {
-      it(`MaxPoolGrad ${p.h}x${p.w} k${p.k} s${p.s} ${p.pad} ${kind}`, async () => {
-        const xShape = [2, p.h, p.w, 3];
-        let x = randomArray(tf.util.sizeFromShape(xShape), 60 + pi);
-        // Ties: values quantised to a few levels so most windows hold repeated maxima.
-        if (kind === "ties") x = x.map((v) => Math.round(v * 2) / 2);
-        if (kind === "all-negative") x = x.map((v) => -Math.abs(v) - 0.1);
-        const fn = () => {
-          const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
-          return tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, p.k, p.s, p.pad).mul(tf.range(1, 1 + outCount(p), 1).reshape(outShape(p))).sum())(xt);
-        };
-        assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dx");
-      });
+    const poolCases = [
+      { h: 8, w: 8, k: 2, s: 2, pad: "valid" as const },
+      { h: 7, w: 9, k: 2, s: 2, pad: "same" as const },
+      { h: 9, w: 9, k: 3, s: 2, pad: "valid" as const },
+      { h: 6, w: 7, k: 3, s: 1, pad: "same" as const },
+    ];
+    for (const [pi, p] of poolCases.entries()) {
+      for (const kind of ["random", "ties", "all-negative"] as const) {
+        it(`MaxPoolGrad ${p.h}x${p.w} k${p.k} s${p.s} ${p.pad} ${kind}`, async () => {
+          const xShape = [2, p.h, p.w, 3];
+          let x = randomArray(tf.util.sizeFromShape(xShape), 60 + pi);
+          // Ties: values quantised to a few levels so most windows hold repeated maxima.
+          if (kind === "ties") x = x.map((v) => Math.round(v * 2) / 2);
+          if (kind === "all-negative") x = x.map((v) => -Math.abs(v) - 0.1);
+          const fn = () => {
+            const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
+            return tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, p.k, p.s, p.pad).mul(tf.range(1, 1 + outCount(p), 1).reshape(outShape(p))).sum())(xt);
+          };
+          assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dx");
+        });
+      }
     }
-  }
-});
+  });
 }
 
 function outShape(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid" }): number[] {
