@@ -186,3 +186,41 @@ void sum_rows(const float *x, float *out, int rows, int cols) {
     out[j] = s;
   }
 }
+
+/*
+ * Elementwise a OP b over [rows, cols] where each operand is either full ([rows, cols], mode 0), one value per
+ * column ([cols], broadcast over rows, mode 1) or a scalar (mode 2). op: 0 add, 1 subtract, 2 multiply.
+ * Covers the broadcasts of BatchNorm and bias terms that the stock kernels run through a slow generic loop.
+ */
+INLINE v128_t apply_op(v128_t a, v128_t b, int op) {
+  return op == 0 ? wasm_f32x4_add(a, b) : op == 1 ? wasm_f32x4_sub(a, b) : wasm_f32x4_mul(a, b);
+}
+INLINE float apply_op1(float a, float b, int op) { return op == 0 ? a + b : op == 1 ? a - b : a * b; }
+
+INLINE void binary_rows_op(const float *a, const float *b, float *out, int rows, int cols, int am, int bm, int op) {
+  for (int i = 0; i < rows; i++) {
+    const float *ar = am == 0 ? a + (long)i * cols : a;
+    const float *br = bm == 0 ? b + (long)i * cols : b;
+    float *o = out + (long)i * cols;
+    int j = 0;
+    if (am != 2 && bm != 2) {
+      for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(wasm_v128_load(ar + j), wasm_v128_load(br + j), op));
+      for (; j < cols; j++) o[j] = apply_op1(ar[j], br[j], op);
+    } else if (am == 2) {
+      v128_t av = wasm_f32x4_splat(a[0]);
+      for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(av, wasm_v128_load(br + j), op));
+      for (; j < cols; j++) o[j] = apply_op1(a[0], br[j], op);
+    } else {
+      v128_t bv = wasm_f32x4_splat(b[0]);
+      for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(wasm_v128_load(ar + j), bv, op));
+      for (; j < cols; j++) o[j] = apply_op1(ar[j], b[0], op);
+    }
+  }
+}
+
+EXPORT(binary_rows)
+void binary_rows(const float *a, const float *b, float *out, int rows, int cols, int am, int bm, int op) {
+  if (op == 0) binary_rows_op(a, b, out, rows, cols, am, bm, 0);
+  else if (op == 1) binary_rows_op(a, b, out, rows, cols, am, bm, 1);
+  else binary_rows_op(a, b, out, rows, cols, am, bm, 2);
+}

@@ -5,6 +5,8 @@
  * - Sum / Mean over leading axes (bias gradients, BatchNorm statistics): one pass, no transpose of the tensor.
  * - Tile (BatchNorm gradients tile per-channel values over the batch): block copies instead of a per-element
  *   index computation.
+ * - Add / Sub / Multiply where an operand is full, per-channel (last axis) or scalar: the stock kernels take a
+ *   slow generic broadcasting loop for BatchNorm's per-channel terms.
  * - BatchMatMul with transposeA/B (dense-layer gradients): the stock kernel uses XNNPACK only without
  *   transposes, so transpose the operand first (cheap) and multiply with XNNPACK.
  */
@@ -120,3 +122,36 @@ export function tile(args: Args): tf.TensorInfo {
   if (cur !== dst) dst.set(cur);
   return out;
 }
+
+/** 0: same shape as the output, 1: one value per last-axis entry, 2: scalar; undefined: another broadcast. */
+function operandMode(shape: number[], outShape: number[]): number | undefined {
+  const size = tf.util.sizeFromShape(shape);
+  const outSize = tf.util.sizeFromShape(outShape);
+  if (size === outSize) return 0;
+  if (size === 1) return 2;
+  const cols = outShape[outShape.length - 1];
+  if (size === cols && shape[shape.length - 1] === cols) return 1;
+  return undefined;
+}
+
+function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => tf.TensorInfo {
+  return (args: Args) => {
+    const backend = args.backend as WasmBackendLike;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const native = compiledKernels(backend);
+    if (!native || a.dtype !== "float32" || b.dtype !== "float32") return callStock(name, args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const size = tf.util.sizeFromShape(outShape);
+    const am = operandMode(a.shape, outShape);
+    const bm = operandMode(b.shape, outShape);
+    if (size === 0 || outShape.length === 0 || am === undefined || bm === undefined) return callStock(name, args);
+    const cols = outShape[outShape.length - 1];
+    const out = backend.makeOutput(outShape, "float32");
+    native.binary_rows(ptr(backend, a), ptr(backend, b), ptr(backend, out), size / cols, cols, am, bm, op);
+    return out;
+  };
+}
+
+export const add = binary("Add", 0);
+export const sub = binary("Sub", 1);
+export const multiply = binary("Multiply", 2);

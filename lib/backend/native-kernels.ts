@@ -18,6 +18,7 @@ export interface NativeKernels {
     fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
+  binary_rows(a: number, b: number, out: number, rows: number, cols: number, aMode: number, bMode: number, op: number): void;
 }
 
 /** What we need of the emscripten module inside tfjs's BackendWasm. */

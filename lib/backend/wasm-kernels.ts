@@ -10,7 +10,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { batchMatMul, identity, mean, rememberStockKernel, sum, tile } from "./fast-kernels";
+import { add, batchMatMul, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -31,6 +31,9 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
   Mean: mean,
   BatchMatMul: batchMatMul,
   Tile: tile,
+  Add: add,
+  Sub: sub,
+  Multiply: multiply,
 };
 
 export function registerWasmTrainingKernels(): void {

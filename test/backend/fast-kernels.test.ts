@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, transposed BatchMatMul, Identity) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -60,6 +60,25 @@ describe("fast wasm kernels match cpu", () => {
         const values = randomArray(tf.util.sizeFromShape(shape), 9).map((v) => (dtype === "int32" ? Math.round(v * 100) : v));
         const fn = () => tf.tile(tf.tensor(values, shape, dtype), reps).toFloat();
         assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 0, "tile");
+      });
+    }
+  }
+
+  for (const op of ["add", "sub", "mul"] as const) {
+    for (const [sa, sb] of [
+      [[2, 3, 4, 5], [2, 3, 4, 5]],
+      [[2, 3, 4, 5], [5]],
+      [[1, 1, 1, 6], [3, 2, 2, 6]],
+      [[2, 3, 7], []],
+      [[], [4, 3]],
+      [[4, 1], [4, 3]], // another broadcast: the stock kernel's job
+      [[3, 9], [1, 9]],
+    ] as Array<[number[], number[]]>) {
+      it(`${op} ${JSON.stringify(sa)} and ${JSON.stringify(sb)}`, async () => {
+        const va = randomArray(tf.util.sizeFromShape(sa), 11);
+        const vb = randomArray(tf.util.sizeFromShape(sb), 12);
+        const fn = () => tf[op](tf.tensor(va, sa), tf.tensor(vb, sb));
+        assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 0, op);
       });
     }
   }
