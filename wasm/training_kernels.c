@@ -224,3 +224,45 @@ void binary_rows(const float *a, const float *b, float *out, int rows, int cols,
   else if (op == 1) binary_rows_op(a, b, out, rows, cols, am, bm, 1);
   else binary_rows_op(a, b, out, rows, cols, am, bm, 2);
 }
+
+/*
+ * DepthwiseConv2dNativeBackpropFilter, NHWC, channel multiplier m:
+ * dw[i][j][c*m+k] += sum_{b,p,q} x[b][p*sh+i-pt][q*sw+j-pl][c] * dy[b][p][q][c*m+k]. dw must be zeroed.
+ * Loops over output positions outermost so that all of dw (KH*KW*C*m floats) stays in L1.
+ */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const float *x, const float *dy, float *dw, int n, int h, int w, int c, int oh, int ow,
+                               int m, int kh, int kw, int sh, int sw, int pt, int pl) {
+  int cm = c * m;
+  for (int b = 0; b < n; b++) {
+    for (int p = 0; p < oh; p++) {
+      for (int q = 0; q < ow; q++) {
+        const float *g = dy + (((long)b * oh + p) * ow + q) * cm;
+        for (int i = 0; i < kh; i++) {
+          int r = p * sh + i - pt;
+          if (r < 0 || r >= h) continue;
+          for (int j = 0; j < kw; j++) {
+            int col = q * sw + j - pl;
+            if (col < 0 || col >= w) continue;
+            const float *xr = x + (((long)b * h + r) * w + col) * c;
+            float *d = dw + (long)(i * kw + j) * cm;
+            if (m == 1) {
+              int ch = 0;
+              for (; ch + 4 <= c; ch += 4) {
+                v128_t acc = wasm_v128_load(d + ch);
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xr + ch), wasm_v128_load(g + ch)));
+                wasm_v128_store(d + ch, acc);
+              }
+              for (; ch < c; ch++) d[ch] += xr[ch] * g[ch];
+            } else {
+              for (int ch = 0; ch < c; ch++) {
+                float xv = xr[ch];
+                for (int k = 0; k < m; k++) d[ch * m + k] += xv * g[ch * m + k];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

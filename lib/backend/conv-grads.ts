@@ -8,7 +8,9 @@
  *   [Cin, KH, KW, Cout] is transposed to [KH, KW, Cin, Cout].
  * - DepthwiseConv2dNativeBackpropInput: the same padded dy through a forward depthwise conv with the flipped
  *   filter; with channel multiplier > 1 the multiplier axis is summed afterwards.
- * - DepthwiseConv2dNativeBackpropFilter: a direct loop (its cost is small next to the dense convolutions).
+ * - DepthwiseConv2dNativeBackpropFilter: a direct loop (compiled, or plain JS as a fallback).
+ * Conv2DBackpropFilter uses the compiled SIMD kernel when available (the XNNPACK route re-packs its huge
+ * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
@@ -242,6 +244,12 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   const [kh, kw, , m] = as4D(attrs.filterShape, "filterShape");
   const [, oh, ow, cm] = as4D(dy.shape, "dy");
   const out = zeros(backend, [kh, kw, c, m]);
+  const native = compiledKernels(backend);
+  if (native) {
+    native.depthwise_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, out), n, h, w, c, oh, ow, m, kh, kw,
+      info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    return out;
+  }
   const xs = f32(backend, x);
   const ds = f32(backend, dy);
   const dw = f32(backend, out);

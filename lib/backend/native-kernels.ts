@@ -17,6 +17,10 @@ export interface NativeKernels {
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
+  depthwise_backprop_filter(
+    x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    m: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
   binary_rows(a: number, b: number, out: number, rows: number, cols: number, aMode: number, bMode: number, op: number): void;
 }
