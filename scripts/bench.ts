@@ -3,7 +3,8 @@
  *
  *   npm run bench                      # all workloads, a table
  *   npm run bench -- --json -w A,B     # one JSON line per result
- *   npm run bench -- --torch           # also time the same models in PyTorch (python3 with torch) for a ratio
+ *   npm run bench -- --torch           # also time the same models in PyTorch (python3 with torch) for a ratio;
+ *                                      # LESSONS_PYTHON=/usr/bin/python3 for Debian's python3-torch
  *
  * Each workload runs in its own child process so that peak memory (maxRSS) is per workload.
  * Data is random (speed does not depend on the pixels). Times are medians of timed steps after warm-up.
@@ -73,7 +74,9 @@ function round(x: number, digits: number): number {
 
 async function torchPeer(w: Workload, warmup: number, steps: number, threads: number): Promise<Result | undefined> {
   try {
-    const { stdout } = await run("python3", ["-c", torchPeerScript(w.id, warmup, steps, threads)], process.env);
+    // Debian's python3-torch lives in /usr/bin/python3, which a pyenv `python3` may shadow: LESSONS_PYTHON picks one.
+    const python = process.env.LESSONS_PYTHON ?? "python3";
+    const { stdout } = await run(python, ["-c", torchPeerScript(w.id, warmup, steps, threads)], process.env);
     const r = JSON.parse(stdout.trim().split("\n").pop()!) as { stepMs: number; peakRssMB: number };
     const model = w.build();
     const flops = 3 * forwardFlopsPerImage(model) * w.batchSize;
@@ -84,7 +87,8 @@ async function torchPeer(w: Workload, warmup: number, steps: number, threads: nu
       gflops: round(flops / (r.stepMs * 1e6), 2), peakRssMB: r.peakRssMB,
     };
   } catch (err) {
-    console.error(`PyTorch peer for ${w.id} skipped: ${(err as Error).message.split("\n")[0]}`);
+    const stderr = String((err as { stderr?: string }).stderr ?? "").trim().split("\n").pop();
+    console.error(`PyTorch peer for ${w.id} skipped: ${stderr || (err as Error).message.split("\n")[0]} (apt-get install -y python3-torch)`);
     return undefined;
   }
 }
