@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { encodeNpy } from "./npy";
-import { seededRandom } from "./images";
+import { mulberry32 } from "../random";
 
 export const STANDIN_TRAIN_COUNT = 878;
 export const STANDIN_TEST_COUNT = 98;
@@ -116,7 +116,7 @@ export interface GeneratedSplit {
 
 /** Generate one split deterministically from `seed`. Labels are balanced (count / 10 each) and shuffled. */
 export function generateStandInSplit(count: number, seed: number): GeneratedSplit {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   const order = Array.from({ length: count }, (_, i) => i % 10);
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

@@ -5,6 +5,7 @@
  * separate, visible step (`scaleTo01`) because the lessons teach it.
  */
 import * as tf from "@tensorflow/tfjs";
+import { mulberry32, permutation } from "../random";
 
 /** One split (train or test) of an image classification dataset. */
 export interface ImageSplit {
@@ -35,27 +36,9 @@ export interface SubsetOptions {
   seed?: number;
 }
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates shuffle of 0..n-1 with a seed. */
+/** Fisher-Yates shuffle of 0..n-1 with a seed (lib/random's generator, so data and training draw alike). */
 export function seededPermutation(n: number, seed: number): number[] {
-  const rand = seededRandom(seed);
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx;
+  return permutation(n, mulberry32(seed));
 }
 
 /** A new split holding the given images, in the given order. */

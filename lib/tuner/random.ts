@@ -4,7 +4,9 @@
  */
 import { HyperParameterSpec, HpValue, cleanFloat, gridValues } from "./hyperparameters";
 
-export type Rng = () => number;
+import { mulberry32, type Rng } from "../random";
+
+export type { Rng };
 
 /** Mixes several integers into one 32-bit seed (so trial 3, attempt 0 and trial 0, attempt 3 differ). */
 export function mixSeed(...parts: number[]): number {
@@ -19,15 +21,9 @@ export function mixSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+/** The project's seeded generator (lib/random's mulberry32), under the name the tuner uses. */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** One random value for a hyperparameter: uniform over its grid, or over its (log) range when continuous. */
