@@ -112,10 +112,10 @@ export function ensureDollarStreetStandIn(): string {
   return folder;
 }
 
+/** A banner that stands out in a notebook; no right-hand border, so long lines (URLs) wrap cleanly. */
 function shout(lines: string[]): void {
-  const width = Math.max(...lines.map((l) => l.length));
-  const bar = "!".repeat(width + 6);
-  console.warn([bar, ...lines.map((l) => `!! ${l.padEnd(width)} !!`), bar].join("\n"));
+  const bar = "!".repeat(80);
+  console.warn([bar, ...lines.map((l) => `!! ${l}`), bar].join("\n"));
 }
 
 /**
