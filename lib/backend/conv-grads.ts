@@ -13,6 +13,7 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
+import { startOnWorker } from "./filter-grad-worker";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
 type ConvGradAttrs = {
@@ -22,6 +23,11 @@ type ConvGradAttrs = {
   dataFormat?: string;
   dilations?: number | [number, number];
 };
+
+type Shape12 = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** Below this much work the handshake with the helper thread costs more than it saves. */
+const PARALLEL_MIN_FLOPS = 2e6;
 
 function convInfo(
   xShape: number[],
@@ -161,11 +167,35 @@ export function conv2DBackpropFilter(args: {
   const native = compiledKernels(backend);
   if (native && hasSlack(backend, dy, 16)) {
     const dw = zeros(backend, attrs.filterShape);
-    native.conv2d_backprop_filter(
-      ptr(backend, x), ptr(backend, dy), ptr(backend, dw), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
-      info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight,
-      info.strideWidth, info.padInfo.top, info.padInfo.left,
-    );
+    const shape = [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+    const n = info.batchSize;
+    const flops = 2 * n * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
+    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS) {
+      // Second half of the batch on the helper thread, into its own buffer; both halves added afterwards.
+      const half = n >> 1;
+      const dw2 = zeros(backend, attrs.filterShape);
+      const xStep = info.inHeight * info.inWidth * info.inChannels * 4;
+      const dyStep = info.outHeight * info.outWidth * info.outChannels * 4;
+      try {
+        const wait = startOnWorker(backend.wasm, [
+          ptr(backend, x) + half * xStep, ptr(backend, dy) + half * dyStep, ptr(backend, dw2), n - half, ...shape,
+        ]);
+        if (wait) {
+          try {
+            native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), half, ...(shape as Shape12));
+          } finally {
+            wait();
+          }
+          const size = f32(backend, dw).length;
+          native.binary_rows(ptr(backend, dw), ptr(backend, dw2), ptr(backend, dw), 1, size, 0, 0, 0);
+          return dw;
+        }
+      } finally {
+        backend.disposeData(dw2.dataId);
+      }
+    }
+    native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), n, ...(shape as Shape12));
     return dw;
   }
   const q = transposePadInput(backend, x, info);
