@@ -44,6 +44,8 @@ const READY = 17;
 interface Helper {
   control: Int32Array;
   worker: Worker;
+  /** Set (between kernel calls, from the event loop) when the worker has exited or failed: later calls use one thread. */
+  dead: boolean;
 }
 
 const helpers = new WeakMap<object, Helper | null>();
@@ -80,11 +82,15 @@ function start(wasmModule: ModuleLike): Helper | null {
       workerData: { memory, bytes, stackTop: stackBase + STACK_BYTES - 16, control: control.buffer },
     });
     worker.unref();
-    worker.on("error", (err) => {
-      if (process.env.LESSONS_DEBUG) console.warn(`filter-gradient worker failed: ${err.message}`);
+    const helper: Helper = { control, worker, dead: false };
+    const retire = (why: string) => {
+      helper.dead = true;
       helpers.set(wasmModule, null);
-    });
-    return { control, worker };
+      if (process.env.LESSONS_DEBUG) console.warn(`filter-gradient worker stopped (${why}); using one thread`);
+    };
+    worker.on("error", (err) => retire(err.message));
+    worker.on("exit", (code) => retire(`exit code ${code}`));
+    return helper;
   } catch (err) {
     if (process.env.LESSONS_DEBUG) console.warn(`filter-gradient worker not started: ${(err as Error).message}`);
     return null;
