@@ -128,16 +128,7 @@ export async function loadDollarStreet(opts: DollarStreetOptions = {}): Promise<
     try {
       const files = [];
       for (const spec of DOLLAR_STREET_FILES) files.push(await ensureFile(DATASET, spec, opts));
-      const folder = path.dirname(files[0]);
-      const ds: DollarStreetDataset = {
-        classNames: [...DOLLAR_STREET_CLASS_NAMES],
-        train: readSplit(folder, "train"),
-        test: readSplit(folder, "test"),
-        source: "real",
-        folder,
-        note: "Dollar Street 10 (Zenodo 10970014, CC BY 4.0)",
-      };
-      return subsetDataset(ds, opts);
+      return readDataset(path.dirname(files[0]), "real", "Dollar Street 10 (Zenodo 10970014, CC BY 4.0)", opts);
     } catch (e) {
       if (!(e instanceof DatasetUnavailableError) || opts.allowGenerated === false) throw e;
       // The bullet lines of the error say what was tried ("not in the mirror ...", "no internet ...").
@@ -153,13 +144,18 @@ export async function loadDollarStreet(opts: DollarStreetOptions = {}): Promise<
     "These are synthetic shapes, not photos: accuracies will differ from the lesson text.",
     ...reasons.map((r) => `why: ${r}`),
   ]);
+  return readDataset(folder, "generated", STANDIN_MESSAGE, opts);
+}
+
+/** Both splits from a folder of the four .npy files, cut to the subset the options ask for. */
+function readDataset(folder: string, source: DollarStreetDataset["source"], note: string, opts: DollarStreetOptions): DollarStreetDataset {
   const ds: DollarStreetDataset = {
     classNames: [...DOLLAR_STREET_CLASS_NAMES],
     train: readSplit(folder, "train"),
     test: readSplit(folder, "test"),
-    source: "generated",
+    source,
     folder,
-    note: STANDIN_MESSAGE,
+    note,
   };
   return subsetDataset(ds, opts);
 }
