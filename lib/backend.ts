@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { activateWasm } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
+import { registerLeanGradients } from "./backend/gradients";
 
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
 
@@ -84,6 +85,7 @@ async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo>
   for (const name of order) {
     try {
       const info = await tryBackend(name, threads);
+      registerLeanGradients();
       const why = forced ? `forced by ${options.backend ? "options.backend" : "LESSONS_BACKEND"}: ${info.reason}` : info.reason;
       return { ...info, reason: [why, ...skipped].join("; ") };
     } catch (err) {
