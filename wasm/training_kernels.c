@@ -141,30 +141,60 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
 /*
  * MaxPoolGrad, NHWC: each dy goes to the FIRST maximum of its window in row-major order, the search starting
  * at -infinity (like TensorFlow and tfjs's cpu backend). dx must be zeroed by the caller.
+ * "First maximum from -infinity" is the same as: take the window's first value, then move only on a strictly
+ * greater one (a NaN first value stays, as on cpu). Four channels at a time: the winning window position is
+ * tracked per lane, then dy is added to every position under a lane mask, so overlapping windows also work.
  */
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
                    int fw, int sh, int sw, int pt, int pl) {
   for (int b = 0; b < n; b++) {
+    const float *xb = x + (long)b * h * w * c;
+    float *dxb = dx + (long)b * h * w * c;
     for (int p = 0; p < oh; p++) {
       int r0 = max_i(p * sh - pt, 0), r1 = min_i(p * sh - pt + fh, h);
+      if (r0 >= r1) continue;
       for (int q = 0; q < ow; q++) {
         int c0 = max_i(q * sw - pl, 0), c1 = min_i(q * sw - pl + fw, w);
+        if (c0 >= c1) continue;
         const float *g = dy + (((long)b * oh + p) * ow + q) * c;
-        for (int ch = 0; ch < c; ch++) {
-          float best = -__builtin_inff();
-          long at = -1;
+        const long origin = ((long)r0 * w + c0) * c;
+        int ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          v128_t best = wasm_v128_load(xb + origin + ch);
+          v128_t at = wasm_i32x4_splat(0);
+          int k = 0;
           for (int r = r0; r < r1; r++) {
-            const float *row = x + (((long)b * h + r) * w) * c + ch;
+            for (int col = c0; col < c1; col++, k++) {
+              v128_t v = wasm_v128_load(xb + ((long)r * w + col) * c + ch);
+              v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(k), at, gt);
+            }
+          }
+          v128_t gv = wasm_v128_load(g + ch);
+          k = 0;
+          for (int r = r0; r < r1; r++) {
+            for (int col = c0; col < c1; col++, k++) {
+              float *d = dxb + ((long)r * w + col) * c + ch;
+              v128_t add = wasm_v128_and(gv, wasm_i32x4_eq(at, wasm_i32x4_splat(k)));
+              wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), add));
+            }
+          }
+        }
+        for (; ch < c; ch++) {
+          float best = xb[origin + ch];
+          long at = origin + ch;
+          for (int r = r0; r < r1; r++) {
             for (int col = c0; col < c1; col++) {
-              float v = row[(long)col * c];
-              if (v > best || at < 0) {
-                best = v;
-                at = (((long)b * h + r) * w + col) * c + ch;
+              long i = ((long)r * w + col) * c + ch;
+              if (xb[i] > best) {
+                best = xb[i];
+                at = i;
               }
             }
           }
-          if (at >= 0) dx[at] += g[ch];
+          dxb[at] += g[ch];
         }
       }
     }
@@ -264,5 +294,24 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dw, int n
         }
       }
     }
+  }
+}
+
+/*
+ * FusedBatchNorm's forward pass over [rows, cols] (cols = channels): out = (x - mean[c]) * k[c] + offset[c],
+ * with k = scale / sqrt(variance + eps) prepared per channel by the caller; coef holds mean, k, offset (3 x cols).
+ */
+EXPORT(batch_norm_rows)
+void batch_norm_rows(const float *x, const float *coef, float *out, int rows, int cols) {
+  const float *mean = coef, *k = coef + cols, *offset = coef + 2 * cols;
+  for (int i = 0; i < rows; i++) {
+    const float *xr = x + (long)i * cols;
+    float *o = out + (long)i * cols;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j));
+      wasm_v128_store(o + j, wasm_f32x4_add(wasm_f32x4_mul(centred, wasm_v128_load(k + j)), wasm_v128_load(offset + j)));
+    }
+    for (; j < cols; j++) o[j] = (xr[j] - mean[j]) * k[j] + offset[j];
   }
 }

@@ -1,7 +1,10 @@
 /**
  * Faster replacements for stock wasm kernels that dominate training steps, each delegating to the stock kernel
  * outside the case it speeds up:
- * - Identity: shares the data (tensors are immutable) instead of copying it.
+ * - Identity, and Cast to the dtype a tensor already has (ReLU's gradient casts a float mask to float): share the
+ *   data (tensors are immutable) instead of copying it.
+ * - FusedBatchNorm with per-channel statistics: one pass with per-channel coefficients; the stock kernel is
+ *   several times slower.
  * - Sum / Mean over leading axes (bias gradients, BatchNorm statistics): one pass, no transpose of the tensor.
  * - Tile (BatchNorm gradients tile per-channel values over the batch): block copies instead of a per-element
  *   index computation.
@@ -36,6 +39,55 @@ export function identity(args: Args): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   (args.backend as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+}
+
+export function cast(args: Args): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { dtype } = args.attrs as { dtype: tf.DataType };
+  if (dtype !== x.dtype || dtype === "string" || dtype === "complex64") return callStock("Cast", args);
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype };
+}
+
+/** Values of a per-channel statistic as one number per channel, or undefined when it is not per-channel. */
+function perChannel(backend: WasmBackendLike, t: tf.TensorInfo | undefined, cols: number, fallback: number): ArrayLike<number> | undefined {
+  if (!t) return new Float32Array(cols).fill(fallback);
+  if (t.dtype !== "float32") return undefined;
+  const size = tf.util.sizeFromShape(t.shape);
+  const values = backend.typedArrayFromHeap(t) as Float32Array;
+  if (size === 1) return new Float32Array(cols).fill(values[0]);
+  const lastAxisOnly = t.shape[t.shape.length - 1] === cols && size === cols;
+  return lastAxisOnly ? values : undefined;
+}
+
+export function fusedBatchNorm(args: Args): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { varianceEpsilon } = args.attrs as { varianceEpsilon: number };
+  const native = compiledKernels(backend);
+  if (!native || !x || !mean || !variance || x.dtype !== "float32" || x.shape.length === 0) return callStock("FusedBatchNorm", args);
+  const cols = x.shape[x.shape.length - 1];
+  const size = tf.util.sizeFromShape(x.shape);
+  const m = perChannel(backend, mean, cols, 0);
+  const v = perChannel(backend, variance, cols, 0);
+  const o = perChannel(backend, offset, cols, 0);
+  const s = perChannel(backend, scale, cols, 1);
+  if (!m || !v || !o || !s || size === 0) return callStock("FusedBatchNorm", args);
+  const coefValues = new Float32Array(3 * cols);
+  for (let c = 0; c < cols; c++) {
+    coefValues[c] = m[c];
+    coefValues[cols + c] = s[c] / Math.sqrt(v[c] + varianceEpsilon);
+    coefValues[2 * cols + c] = o[c];
+  }
+  const coef = backend.makeOutput([3 * cols], "float32");
+  const out = backend.makeOutput(x.shape, "float32");
+  try {
+    (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
+    native.batch_norm_rows(ptr(backend, x), ptr(backend, coef), ptr(backend, out), size / cols, cols);
+  } finally {
+    backend.disposeData(coef.dataId);
+  }
+  return out;
 }
 
 /** The split [k, rows, cols] when `axis` is exactly the leading axes 0..k-1 of shape (0 < k < rank). */

@@ -1,9 +1,12 @@
 /**
- * Leaner gradients for Sum and Mean. tfjs's own ones build `dy * ones(x.shape)`: the ones tensor is filled
- * element by element in JavaScript and then copied to the backend, which for BatchNorm statistics over a
- * [64, 32, 32, 64] activation took most of a training step. Broadcasting dy with tf.broadcastTo (the Tile
- * kernel) gives the same numbers exactly (dy * 1 == dy) without that array. Backend-independent; registering
- * twice is harmless.
+ * Leaner gradients for three kernels whose stock tfjs gradients build full-size helper tensors, with the same
+ * numbers (the same float operations in the same order):
+ * - Sum and Mean: tfjs computes `dy * ones(x.shape)`, the ones filled element by element in JavaScript and then
+ *   copied to the backend; for BatchNorm statistics over a [64, 32, 32, 64] activation that took most of a
+ *   training step. Broadcasting dy with tf.broadcastTo (the Tile kernel) gives dy * 1 == dy without that array.
+ * - FusedBatchNorm: tfjs tiles 1/sqrt(variance + eps) to the whole [N, H, W, C] shape before multiplying dy by
+ *   it; a per-channel broadcast multiply gives the same products without the tiled tensor.
+ * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -38,7 +41,48 @@ export const MEAN_GRADIENT: tf.GradConfig = {
   },
 };
 
+/** Sums over every axis where the statistic (mean, variance, ...) was broadcast against x, back to its shape. */
+function reduceToShape(t: tf.Tensor, xShape: number[], shape: number[]): tf.Tensor {
+  const axes = tf.backend_util.getReductionAxes(shape, xShape);
+  return tf.reshape(axes.length ? tf.sum(t, axes) : t, shape);
+}
+
+export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
+  kernelName: tf.FusedBatchNorm,
+  inputsToSave: ["x", "mean", "variance", "scale"],
+  gradFunc: (dy, saved, attrs) => {
+    const g = dy as tf.Tensor;
+    const [x, mean, variance, scale] = saved;
+    const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+    const gamma = scale ?? tf.scalar(1);
+    const centred = tf.sub(x, mean);
+    const gTimesGamma = tf.mul(g, gamma);
+    const invStd = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    // d(out)/d(variance) = -1/2 (variance + eps)^(-3/2) (x - mean) * gamma
+    const minusHalfInvStdCubed = tf.mul(tf.mul(tf.mul(invStd, invStd), invStd), tf.scalar(-0.5));
+    return {
+      x: () => tf.reshape(tf.mul(tf.mul(g, invStd), gamma), x.shape),
+      mean: () => reduceToShape(tf.mul(tf.mul(invStd, tf.scalar(-1)), gTimesGamma), x.shape, mean.shape),
+      variance: () => reduceToShape(tf.mul(tf.mul(minusHalfInvStdCubed, centred), gTimesGamma), x.shape, mean.shape),
+      scale: () => reduceToShape(tf.mul(g, tf.mul(centred, invStd)), x.shape, mean.shape),
+      offset: () => reduceToShape(g, x.shape, mean.shape),
+    };
+  },
+};
+
+const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT];
+
+/** tfjs's own gradient configs, kept when ours replace them (tests compare the two). */
+const stockGradients = new Map<string, tf.GradConfig>();
+
+export function stockGradient(kernelName: string): tf.GradConfig | undefined {
+  return stockGradients.get(kernelName);
+}
+
 export function registerLeanGradients(): void {
-  tf.registerGradient(SUM_GRADIENT);
-  tf.registerGradient(MEAN_GRADIENT);
+  for (const config of LEAN_GRADIENTS) {
+    const current = tf.getGradient(config.kernelName);
+    if (current && current !== config && !stockGradients.has(config.kernelName)) stockGradients.set(config.kernelName, current);
+    tf.registerGradient(config);
+  }
 }

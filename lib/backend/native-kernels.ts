@@ -23,6 +23,7 @@ export interface NativeKernels {
   ): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
   binary_rows(a: number, b: number, out: number, rows: number, cols: number, aMode: number, bMode: number, op: number): void;
+  batch_norm_rows(x: number, coef: number, out: number, rows: number, cols: number): void;
 }
 
 /** What we need of the emscripten module inside tfjs's BackendWasm. */

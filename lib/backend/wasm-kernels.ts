@@ -10,7 +10,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { add, batchMatMul, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
+import { add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -27,6 +27,8 @@ export const WASM_TRAINING_KERNELS: Record<string, BackendKernel> = {
 /** Faster versions of stock kernels (they call the stock kernel outside the cases they speed up). */
 export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
   Identity: identity,
+  Cast: cast,
+  FusedBatchNorm: fusedBatchNorm,
   Sum: sum,
   Mean: mean,
   BatchMatMul: batchMatMul,

@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity, Cast, FusedBatchNorm) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -93,4 +93,46 @@ describe("fast wasm kernels match cpu", () => {
     b.dispose();
     assert.equal(tf.memory().numTensors, before);
   });
+
+  it("cast to the same dtype shares data safely; other casts still convert", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const a = tf.tensor([1.5, -2.25, 3]);
+    const same = tf.cast(a, "float32");
+    const ints = tf.cast(a, "int32");
+    a.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+    assert.equal(ints.dtype, "int32");
+    assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+    tf.dispose([same, ints]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  // Statistics per channel (the layers' case, rank 1 or with leading 1s), scalars, missing offset/scale, odd
+  // channel counts (SIMD tail), and full-shape statistics (the stock kernel's job).
+  for (const [xShape, statShape, withOffset, withScale] of [
+    [[2, 3, 4, 8], [8], true, true],
+    [[2, 5, 3, 7], [7], true, true],
+    [[3, 6], [1, 6], false, true],
+    [[2, 2, 2, 5], [5], true, false],
+    [[4, 3, 3], [], true, true],
+    [[2, 3, 4], [2, 3, 4], true, true],
+  ] as Array<[number[], number[], boolean, boolean]>) {
+    it(`batchNorm x ${JSON.stringify(xShape)} statistics ${JSON.stringify(statShape)}${withOffset ? "" : " no offset"}${withScale ? "" : " no scale"}`, async () => {
+      const size = tf.util.sizeFromShape(statShape);
+      const x = randomArray(tf.util.sizeFromShape(xShape), 31).map((v) => v * 3 + 0.5);
+      const [mean, rawVar, offset, scale] = [32, 33, 34, 35].map((seed) => randomArray(size, seed));
+      const variance = rawVar.map((v) => v * v + 0.1);
+      const fn = () =>
+        tf.batchNorm(
+          tf.tensor(x, xShape),
+          tf.tensor(mean, statShape),
+          tf.tensor(variance, statShape),
+          withOffset ? tf.tensor(offset, statShape) : undefined,
+          withScale ? tf.tensor(scale, statShape) : undefined,
+          1e-3,
+        );
+      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 1e-6, "batchNorm");
+    });
+  }
 });

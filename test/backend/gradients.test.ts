@@ -1,64 +1,73 @@
-/** The lean Sum/Mean gradients give exactly what tfjs's dy * ones(x.shape) formula gives, on cpu and wasm. */
-import { before, describe, it } from "node:test";
+/** The lean Sum, Mean and FusedBatchNorm gradients give bit-for-bit what tfjs's own gradients give, on cpu and wasm. */
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { MEAN_GRADIENT, SUM_GRADIENT } from "../../lib/backend/gradients";
+import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, stockGradient } from "../../lib/backend/gradients";
 import { randomArray, readyWasm } from "./helpers";
 
-/** The gradient tfjs itself defines, written out: every x element gets the dy of the output it was reduced into. */
-function expectedGrad(shape: number[], axis: number | number[], dy: Float32Array, mean: boolean): Float32Array {
-  const axes = tf.util.parseAxisParam(axis, shape);
-  const strides = tf.util.computeStrides(shape);
-  const keptShape = shape.filter((_, i) => !axes.includes(i));
-  const keptStrides = keptShape.length ? tf.util.computeStrides(keptShape) : [];
-  const count = axes.reduce((n, a) => n * shape[a], 1);
-  const out = new Float32Array(tf.util.sizeFromShape(shape));
-  for (let flat = 0; flat < out.length; flat++) {
-    let rest = flat;
-    let k = 0;
-    let dyIndex = 0;
-    for (let d = 0; d < shape.length; d++) {
-      const coord = d < shape.length - 1 ? Math.floor(rest / strides[d]) : rest;
-      if (d < shape.length - 1) rest -= coord * strides[d];
-      if (!axes.includes(d)) {
-        dyIndex += k < keptStrides.length ? coord * keptStrides[k] : coord;
-        k++;
-      }
-    }
-    out[flat] = mean ? (dy[dyIndex] * 1) / count : dy[dyIndex] * 1;
+/** Values of the gradients computed by `run` with tfjs's stock gradient for `kernel` registered, then with ours. */
+function stockAndLean(kernel: string, lean: tf.GradConfig, run: () => tf.Tensor[]): [number[][], number[][]] {
+  const stock = stockGradient(kernel);
+  assert.ok(stock, `tfjs's own ${kernel} gradient should have been kept`);
+  const values = () => tf.tidy(() => run().map((t) => Array.from(t.dataSync())));
+  tf.registerGradient(stock);
+  try {
+    const expected = values();
+    tf.registerGradient(lean);
+    return [values(), expected];
+  } finally {
+    tf.registerGradient(lean);
   }
-  return out;
 }
 
-describe("lean Sum and Mean gradients", () => {
+describe("lean gradients", () => {
   before(readyWasm);
+  after(() => tf.setBackend("wasm"));
 
   it("are the registered gradients once a backend is set up", () => {
     assert.equal(tf.getGradient("Sum"), SUM_GRADIENT);
     assert.equal(tf.getGradient("Mean"), MEAN_GRADIENT);
+    assert.equal(tf.getGradient("FusedBatchNorm"), FUSED_BATCH_NORM_GRADIENT);
   });
 
   const shape = [3, 4, 2, 5];
   const x = randomArray(3 * 4 * 2 * 5, 11);
   for (const backend of ["cpu", "wasm"] as const) {
-    for (const op of ["sum", "mean"] as const) {
+    for (const [op, lean] of [["sum", SUM_GRADIENT], ["mean", MEAN_GRADIENT]] as const) {
       for (const axis of [[0], [0, 1, 2], [1, 3], -1, [0, 1, 2, 3]] as Array<number | number[]>) {
         for (const keepDims of [false, true]) {
           it(`${op} axis ${JSON.stringify(axis)} keepDims ${keepDims} on ${backend}`, async () => {
             await tf.setBackend(backend);
             const outShape = tf.tidy(() => tf[op](tf.tensor(x, shape), axis, keepDims).shape);
             const dy = randomArray(tf.util.sizeFromShape(outShape), 12);
-            const got = tf.tidy(() => {
+            const [got, want] = stockAndLean(lean.kernelName, lean, () => {
               const g = tf.grad((t: tf.Tensor) => tf[op](t, axis, keepDims))(tf.tensor(x, shape), tf.tensor(dy, outShape));
               assert.deepEqual(g.shape, shape);
-              return g.dataSync() as Float32Array;
+              return [g];
             });
-            const want = expectedGrad(shape, axis, dy, op === "mean");
-            // The stock formula is dy * 1 (then / count for mean): the same float operations, so the same bits.
-            assert.deepEqual(Array.from(got), Array.from(want));
+            assert.deepEqual(got, want);
           });
         }
       }
+    }
+
+    // tfjs differentiates batchNorm only with both offset and scale given (layers always pass both), and only
+    // with per-channel (rank 1) or full-shape statistics.
+    for (const perChannel of [true, false]) {
+      it(`batchNorm over [N,H,W,C] with ${perChannel ? "per-channel" : "full-shape"} statistics on ${backend}`, async () => {
+        await tf.setBackend(backend);
+        const c = perChannel ? shape[3] : x.length;
+        const dy = randomArray(x.length, 21);
+        const stats = (seed: number, shift: number) => tf.add(tf.tensor(randomArray(c, seed), perChannel ? [c] : shape), shift);
+        const [got, want] = stockAndLean("FusedBatchNorm", FUSED_BATCH_NORM_GRADIENT, () => {
+          const f = (...t: tf.Tensor[]) => tf.batchNorm(t[0], t[1], t[2], t[3], t[4], 1e-3);
+          const inputs = [tf.tensor(x, shape), stats(22, 0), stats(23, 1.5), stats(24, 0), stats(25, 1)];
+          const grads = tf.grads(f)(inputs, tf.tensor(dy, shape));
+          grads.forEach((g, i) => assert.deepEqual(g.shape, inputs[i].shape));
+          return grads;
+        });
+        assert.deepEqual(got, want);
+      });
     }
   }
 });
