@@ -13,7 +13,8 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
-import { startOnWorker } from "./filter-grad-worker";
+import { splitOnHelper } from "./helper-thread";
+import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
 type ConvGradAttrs = {
@@ -28,6 +29,11 @@ type Shape12 = [number, number, number, number, number, number, number, number, 
 
 /** Below this much work the handshake with the helper thread costs more than it saves. */
 const PARALLEL_MIN_FLOPS = 2e6;
+
+/** a += b for two float32 tensors of the same size, with the compiled kernel. */
+function addInto(native: NativeKernels, backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo): void {
+  native.binary_rows(ptr(backend, a), ptr(backend, b), ptr(backend, a), 1, f32(backend, a).length, 0, 0, 0);
+}
 
 function convInfo(
   xShape: number[],
@@ -172,23 +178,21 @@ export function conv2DBackpropFilter(args: {
     const n = info.batchSize;
     const flops = 2 * n * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
     if (n >= 2 && flops >= PARALLEL_MIN_FLOPS) {
-      // Second half of the batch on the helper thread, into its own buffer; both halves added afterwards.
-      const half = n >> 1;
+      // The second part of the batch on the helper thread, into its own zeroed buffer; the two are added after.
+      const mine = n - (n >> 1);
       const dw2 = zeros(backend, attrs.filterShape);
-      const xStep = info.inHeight * info.inWidth * info.inChannels * 4;
-      const dyStep = info.outHeight * info.outWidth * info.outChannels * 4;
       try {
-        const wait = startOnWorker(backend.wasm, [
-          ptr(backend, x) + half * xStep, ptr(backend, dy) + half * dyStep, ptr(backend, dw2), n - half, ...shape,
-        ]);
-        if (wait) {
-          try {
-            native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), half, ...(shape as Shape12));
-          } finally {
-            wait();
-          }
-          const size = f32(backend, dw).length;
-          native.binary_rows(ptr(backend, dw), ptr(backend, dw2), ptr(backend, dw), 1, size, 0, 0, 0);
+        const x2 = ptr(backend, x) + mine * info.inHeight * info.inWidth * info.inChannels * 4;
+        const dy2 = ptr(backend, dy) + mine * info.outHeight * info.outWidth * info.outChannels * 4;
+        const theirs = [x2, dy2, ptr(backend, dw2), n - mine, ...shape];
+        const split = splitOnHelper(backend.wasm, "conv2d_backprop_filter", theirs,
+          () => native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), mine, ...(shape as Shape12)),
+          () => {
+            f32(backend, dw2).fill(0);
+            native.conv2d_backprop_filter(x2, dy2, ptr(backend, dw2), n - mine, ...(shape as Shape12));
+          });
+        if (split) {
+          addInto(native, backend, dw, dw2);
           return dw;
         }
       } finally {
@@ -276,8 +280,32 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   const out = zeros(backend, [kh, kw, c, m]);
   const native = compiledKernels(backend);
   if (native) {
-    native.depthwise_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, out), n, h, w, c, oh, ow, m, kh, kw,
-      info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+    const geometry = [h, w, c, oh, ow, m, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+    const run = (xp: number, dyp: number, dwp: number, count: number) =>
+      native.depthwise_backprop_filter(xp, dyp, dwp, count, ...(geometry as Shape12));
+    const flops = 2 * n * oh * ow * cm * kh * kw;
+    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS) {
+      // As in conv2DBackpropFilter: the helper's part of the batch goes into its own zeroed buffer, then added.
+      const mine = n - (n >> 1);
+      const dw2 = zeros(backend, [kh, kw, c, m]);
+      try {
+        const x2 = ptr(backend, x) + mine * h * w * c * 4;
+        const dy2 = ptr(backend, dy) + mine * oh * ow * cm * 4;
+        const split = splitOnHelper(backend.wasm, "depthwise_backprop_filter", [x2, dy2, ptr(backend, dw2), n - mine, ...geometry],
+          () => run(ptr(backend, x), ptr(backend, dy), ptr(backend, out), mine),
+          () => {
+            f32(backend, dw2).fill(0);
+            run(x2, dy2, ptr(backend, dw2), n - mine);
+          });
+        if (split) {
+          addInto(native, backend, out, dw2);
+          return out;
+        }
+      } finally {
+        backend.disposeData(dw2.dataId);
+      }
+    }
+    run(ptr(backend, x), ptr(backend, dy), ptr(backend, out), n);
     return out;
   }
   const xs = f32(backend, x);

@@ -2,9 +2,16 @@
  * MaxPoolGrad for the wasm backend. The stock kernel starts its max search at FLT_MIN (so windows whose values
  * are all <= 0, common after BatchNorm, get no gradient) and gives ties to the last maximum. This one starts at
  * -Infinity and routes each dy to the FIRST maximum in row-major window order, exactly like the cpu backend.
+ * Large batches are split in two, the second part on the helper thread: the parts write disjoint slices of dx.
  */
 import * as tf from "@tensorflow/tfjs";
+import { splitOnHelper } from "./helper-thread";
 import { WasmBackendLike, as4D, compiledKernels, f32, ptr, zeros } from "./wasm-util";
+
+/** Below this many window reads (n*oh*ow*c*fh*fw) the handshake with the helper thread costs more than it saves. */
+const PARALLEL_MIN_READS = 2.5e5;
+
+type Geometry11 = [number, number, number, number, number, number, number, number, number, number, number];
 
 export function maxPoolGrad(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -29,8 +36,24 @@ export function maxPoolGrad(args: {
   const out = zeros(backend, [n, h, w, c]);
   const native = compiledKernels(backend);
   if (native) {
-    native.max_pool_grad(ptr(backend, input), ptr(backend, dy), ptr(backend, out), n, h, w, c, oh, ow, fh, fw,
-      info.strideHeight, info.strideWidth, top, left);
+    const geometry = [h, w, c, oh, ow, fh, fw, info.strideHeight, info.strideWidth, top, left];
+    const run = (xp: number, dyp: number, dxp: number, count: number) =>
+      native.max_pool_grad(xp, dyp, dxp, count, ...(geometry as Geometry11));
+    if (n >= 2 && n * oh * ow * c * fh * fw >= PARALLEL_MIN_READS) {
+      const mine = n - (n >> 1);
+      const xOffset = mine * h * w * c;
+      const x2 = ptr(backend, input) + xOffset * 4;
+      const dy2 = ptr(backend, dy) + mine * oh * ow * c * 4;
+      const dx2 = ptr(backend, out) + xOffset * 4;
+      const split = splitOnHelper(backend.wasm, "max_pool_grad", [x2, dy2, dx2, n - mine, ...geometry],
+        () => run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), mine),
+        () => {
+          f32(backend, out).fill(0, xOffset); // the failed part may have added to its slice
+          run(x2, dy2, dx2, n - mine);
+        });
+      if (split) return out;
+    }
+    run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), n);
     return out;
   }
   const xs = f32(backend, input);

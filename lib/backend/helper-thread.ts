@@ -1,0 +1,342 @@
+/**
+ * A second thread for our compiled training kernels on the threaded wasm backend. XNNPACK's pool sits idle
+ * while one of our kernels runs, so a worker_threads Worker instantiates training_kernels-shared.wasm on the
+ * SAME shared memory and runs part of a kernel call (typically the second half of the batch) while the calling
+ * thread does the rest. Jobs go through a small SharedArrayBuffer of Int32 slots driven by Atomics: the kernels
+ * are synchronous, so the caller blocks in Atomics.wait until the helper is done.
+ *
+ * Failure safety: the worker catches every error (a wasm trap included) and reports FAILED; the caller then
+ * computes that part itself and the helper is retired, so later calls use one thread. A job the helper has not
+ * picked up within a generous limit is taken back the same way, so a stuck worker never blocks training.
+ * Until the worker has started (it loads asynchronously) callers get undefined and use one thread.
+ * LESSONS_WASM_ONE_THREAD=1 (or the older LESSONS_WASM_ONE_THREAD_FILTER=1) turns the helper off.
+ */
+import { Worker } from "worker_threads";
+import { performance } from "perf_hooks";
+import * as fs from "fs";
+import { kernelModulePath } from "./native-kernels";
+import type { WasmMemory } from "./wasm-api";
+
+/** The kernel exports the helper may run, in the order their index is sent through the control block. */
+export const HELPER_EXPORTS = [
+  "conv2d_backprop_filter",
+  "max_pool_grad",
+  "depthwise_backprop_filter",
+  "sum_rows",
+  "binary_rows",
+] as const;
+export type HelperExport = (typeof HELPER_EXPORTS)[number];
+
+/** Most int arguments one job can carry. */
+export const MAX_HELPER_ARGS = 20;
+
+// Control block slots.
+const STATE = 0;
+const READY = 1; // 0 starting, 1 ready, 2 failed to start
+const FN = 2; // index into HELPER_EXPORTS
+const NARGS = 3;
+const FAULT = 4; // test hook: fault to inject into the next job
+const FAULT_ARG = 5; // stall length in ms
+const MSG_LEN = 6; // bytes of the error text in the message buffer
+const AVAILABLE = 7; // bit i set: HELPER_EXPORTS[i] exists in the loaded module
+const SLEEP = 8; // always 0: the worker sleeps on it to stall
+const ARGS = 9;
+const SLOTS = ARGS + MAX_HELPER_ARGS;
+
+// Job states.
+const IDLE = 0;
+const WORK = 1; // posted, not yet picked up
+const RUNNING = 2; // the worker has it
+const DONE = 3;
+const FAILED = 4;
+
+const FAULTS = { throw: 1, trap: 2, stall: 3 } as const;
+export type HelperFault = keyof typeof FAULTS;
+
+const STACK_BYTES = 64 * 1024;
+const MESSAGE_BYTES = 512;
+
+/** Runs in the worker: instantiate the kernels on the shared memory, then serve jobs until terminated. */
+const WORKER_SOURCE = `
+const { workerData } = require("worker_threads");
+const { memory, bytes, stackTop, control, message, names } = workerData;
+const ctl = new Int32Array(control);
+const msg = new Uint8Array(message);
+function report(err) {
+  const text = new TextEncoder().encode(String((err && err.message) || err)).subarray(0, msg.length);
+  msg.set(text);
+  Atomics.store(ctl, ${MSG_LEN}, text.length);
+}
+function serve(fns) {
+  for (;;) {
+    const s = Atomics.load(ctl, ${STATE});
+    if (s !== ${WORK}) {
+      Atomics.wait(ctl, ${STATE}, s);
+      continue;
+    }
+    const fault = Atomics.exchange(ctl, ${FAULT}, 0);
+    if (fault === ${FAULTS.stall}) Atomics.wait(ctl, ${SLEEP}, 0, Atomics.load(ctl, ${FAULT_ARG}));
+    // The caller may have taken the job back meanwhile: only a successful exchange makes it ours.
+    if (Atomics.compareExchange(ctl, ${STATE}, ${WORK}, ${RUNNING}) !== ${WORK}) continue;
+    let state = ${DONE};
+    try {
+      const fn = fns[ctl[${FN}]];
+      if (typeof fn !== "function") throw new Error("no kernel export number " + ctl[${FN}]);
+      const args = Array.from(ctl.subarray(${ARGS}, ${ARGS} + ctl[${NARGS}]));
+      if (fault === ${FAULTS.throw}) throw new Error("fault injected by a test (throw)");
+      if (fault === ${FAULTS.trap}) args[0] = -16; // a pointer at the top of the 4 GiB space: the wasm traps
+      fn(...args);
+    } catch (err) {
+      report(err);
+      state = ${FAILED};
+    }
+    Atomics.store(ctl, ${STATE}, state);
+    Atomics.notify(ctl, ${STATE});
+  }
+}
+let fns;
+try {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  instance.exports.__stack_pointer.value = stackTop;
+  fns = names.map((n) => instance.exports[n]);
+  let available = 0;
+  fns.forEach((f, i) => { if (typeof f === "function") available |= 1 << i; });
+  Atomics.store(ctl, ${AVAILABLE}, available);
+  Atomics.store(ctl, ${READY}, 1);
+} catch (err) {
+  report(err);
+  Atomics.store(ctl, ${READY}, 2);
+}
+if (fns) serve(fns);
+`;
+
+interface ModuleLike {
+  asm?: { memory?: WasmMemory };
+  wasmMemory?: WasmMemory;
+  _malloc(bytes: number): number;
+}
+
+interface Helper {
+  control: Int32Array;
+  message: Uint8Array;
+  worker: Worker;
+  /** Why it stopped taking work (set once); undefined while it is usable. */
+  retired?: string;
+  /** The revive epoch it was started in: useHelperThread(true) lets a retired helper be replaced. */
+  epoch: number;
+}
+
+/** Per backend module: its helper, or null when this backend cannot have one (not threaded). */
+const helpers = new WeakMap<object, Helper | null>();
+const calls = new Map<HelperExport, number>();
+let reviveEpoch = 0;
+let enabled = process.env.LESSONS_WASM_ONE_THREAD !== "1" && process.env.LESSONS_WASM_ONE_THREAD_FILTER !== "1";
+let pickupTimeoutMs = 2000;
+
+/** Jobs the helper has completed (for one export, or all): tests check that the two-thread path really ran. */
+export function helperCalls(exportName?: HelperExport): number {
+  if (exportName) return calls.get(exportName) ?? 0;
+  let total = 0;
+  for (const n of calls.values()) total += n;
+  return total;
+}
+
+/**
+ * Turn the helper thread on or off (off = every kernel on the calling thread, as with LESSONS_WASM_ONE_THREAD=1).
+ * Turning it on also lets a helper that was retired after a failure be started afresh on the next call.
+ */
+export function useHelperThread(on: boolean): void {
+  enabled = on;
+  if (on) reviveEpoch++;
+}
+
+/**
+ * How long a posted job may wait for the helper to pick it up before the caller takes it back and retires the
+ * helper (default 2000 ms: it normally takes microseconds). Returns the previous value; tests shorten it.
+ */
+export function setHelperPickupTimeout(ms: number): number {
+  if (!(ms > 0)) throw new Error(`The helper pickup timeout must be a positive number of milliseconds, got ${ms}.`);
+  const previous = pickupTimeoutMs;
+  pickupTimeoutMs = ms;
+  return previous;
+}
+
+export type HelperState = "off" | "unavailable" | "starting" | "ready" | "retired";
+
+/** Where the helper of this backend module stands, and why when it was retired (diagnostics and tests). */
+export function helperThreadStatus(wasmModule: ModuleLike): { state: HelperState; reason?: string } {
+  if (!enabled) return { state: "off" };
+  const h = helpers.get(wasmModule);
+  if (h === null) return { state: "unavailable" };
+  if (!h) return { state: "starting" };
+  if (h.retired) return { state: "retired", reason: h.retired };
+  return { state: Atomics.load(h.control, READY) === 1 ? "ready" : "starting" };
+}
+
+/**
+ * Test hook: make the helper's next job fail. "throw" throws a JS error in the worker, "trap" runs the kernel
+ * with an out-of-bounds pointer so the wasm itself traps, "stall" sleeps `stallMs` before picking the job up.
+ * False when there is no started helper to arm.
+ */
+export function armHelperFault(wasmModule: ModuleLike, fault: HelperFault, stallMs = 0): boolean {
+  const h = helpers.get(wasmModule);
+  if (!h || h.retired) return false;
+  Atomics.store(h.control, FAULT_ARG, stallMs | 0);
+  Atomics.store(h.control, FAULT, FAULTS[fault]);
+  return true;
+}
+
+function readMessage(h: Helper): string {
+  const len = Atomics.load(h.control, MSG_LEN);
+  return len > 0 ? new TextDecoder().decode(h.message.slice(0, len)) : "no message";
+}
+
+function retire(h: Helper, why: string): void {
+  if (h.retired) return;
+  h.retired = why;
+  console.warn(`wasm helper thread stopped (${why}); the training kernels use one thread from now on.`);
+  h.worker.terminate().catch(() => undefined);
+}
+
+function start(wasmModule: ModuleLike): Helper | null {
+  const memory = wasmModule.asm?.memory ?? wasmModule.wasmMemory;
+  if (!memory || typeof SharedArrayBuffer === "undefined" || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+  try {
+    const control = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+    const message = new Uint8Array(new SharedArrayBuffer(MESSAGE_BYTES));
+    const bytes = fs.readFileSync(kernelModulePath(true));
+    // The worker's shadow stack: a block of tfjs's heap, never freed (the worker lives as long as the backend).
+    const stackBase = wasmModule._malloc(STACK_BYTES) >>> 0;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        memory, bytes, stackTop: stackBase + STACK_BYTES - 16, control: control.buffer, message: message.buffer,
+        names: [...HELPER_EXPORTS],
+      },
+    });
+    worker.unref();
+    const helper: Helper = { control, message, worker, epoch: reviveEpoch };
+    worker.on("error", (err) => retire(helper, `worker error: ${err.message}`));
+    worker.on("exit", (code) => retire(helper, `worker exited with code ${code}`));
+    return helper;
+  } catch (err) {
+    if (process.env.LESSONS_DEBUG) console.warn(`wasm helper thread not started: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** The usable helper for this backend module, or undefined (not threaded, off, still starting, or retired). */
+function readyHelper(wasmModule: ModuleLike): Helper | undefined {
+  if (!enabled) return undefined;
+  let h = helpers.get(wasmModule);
+  if (h === undefined || (h && h.retired && h.epoch < reviveEpoch)) {
+    h = start(wasmModule);
+    helpers.set(wasmModule, h);
+  }
+  if (!h || h.retired) return undefined;
+  const ready = Atomics.load(h.control, READY);
+  if (ready === 2) retire(h, `the kernels did not load in the worker: ${readMessage(h)}`);
+  return ready === 1 ? h : undefined;
+}
+
+/** Resolves true once the helper for this backend module can take work (false when it cannot, or on timeout). */
+export async function helperThreadReady(wasmModule: ModuleLike, timeoutMs = 10000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (readyHelper(wasmModule)) return true;
+    const h = helpers.get(wasmModule);
+    if (!enabled || h === null || h?.retired || Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Hands the helper one call of a kernel export (int arguments, pointers as byte offsets) and returns wait(),
+ * which blocks until the helper is done and says whether it succeeded. False means the helper failed or never
+ * picked the job up: it has been retired, and the caller must compute that part itself (after clearing any
+ * output the failed call may have half-written). wait() throws only if the helper started the job and then
+ * hung far beyond the time the caller's own part took. Returns undefined when no helper can take the job now.
+ */
+export function startOnHelper(wasmModule: ModuleLike, exportName: HelperExport, args: number[]): (() => boolean) | undefined {
+  const fn = HELPER_EXPORTS.indexOf(exportName);
+  if (fn < 0) throw new Error(`'${exportName}' is not a kernel the helper thread may run; allowed: ${HELPER_EXPORTS.join(", ")}.`);
+  if (args.length > MAX_HELPER_ARGS) {
+    throw new Error(`${exportName} was given ${args.length} arguments; the helper thread takes at most ${MAX_HELPER_ARGS}.`);
+  }
+  const bad = args.findIndex((a) => !Number.isInteger(a));
+  if (bad >= 0) throw new Error(`Argument ${bad} of ${exportName} is ${args[bad]}; the helper thread passes only integers.`);
+  const h = readyHelper(wasmModule);
+  if (!h || Atomics.load(h.control, STATE) !== IDLE) return undefined;
+  if (!(Atomics.load(h.control, AVAILABLE) & (1 << fn))) return undefined;
+  const ctl = h.control;
+  ctl[FN] = fn;
+  ctl[NARGS] = args.length;
+  for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i] | 0;
+  const posted = performance.now();
+  Atomics.store(ctl, STATE, WORK);
+  Atomics.notify(ctl, STATE);
+  return () => waitForJob(h, exportName, posted);
+}
+
+/** A job that started may run this many times longer than the caller's own part (and at least a minute). */
+const HANG_FACTOR = 20;
+const HANG_MIN_MS = 60000;
+
+function waitForJob(h: Helper, exportName: HelperExport, posted: number): boolean {
+  const ctl = h.control;
+  const hangLimit = Math.max(HANG_MIN_MS, HANG_FACTOR * (performance.now() - posted));
+  while (Atomics.load(ctl, STATE) === WORK) {
+    const left = posted + pickupTimeoutMs - performance.now();
+    if (left > 0) {
+      Atomics.wait(ctl, STATE, WORK, left);
+    } else if (Atomics.compareExchange(ctl, STATE, WORK, IDLE) === WORK) {
+      retire(h, `it did not pick up ${exportName} within ${pickupTimeoutMs} ms`);
+      return false;
+    }
+  }
+  const runningSince = performance.now();
+  while (Atomics.load(ctl, STATE) === RUNNING) {
+    const left = runningSince + hangLimit - performance.now();
+    if (left <= 0) {
+      retire(h, `${exportName} ran for over ${Math.round(hangLimit / 1000)} s`);
+      throw new Error(
+        `The wasm helper thread has been running ${exportName} for over ${Math.round(hangLimit / 1000)} s and was stopped. ` +
+          `Run the cell again (it now uses one thread), or set LESSONS_WASM_ONE_THREAD=1 before starting to avoid the helper.`,
+      );
+    }
+    Atomics.wait(ctl, STATE, RUNNING, Math.min(left, 1000));
+  }
+  const state = Atomics.load(ctl, STATE);
+  Atomics.store(ctl, STATE, IDLE);
+  if (state === DONE) {
+    calls.set(exportName, (calls.get(exportName) ?? 0) + 1);
+    return true;
+  }
+  retire(h, `${exportName} failed: ${readMessage(h)}`);
+  return false;
+}
+
+/**
+ * Runs one kernel call split in two: `helperArgs` for `exportName` on the helper thread while `mine` runs on
+ * this one. If the helper fails or never picks its part up, `redo` computes that part here (it must first clear
+ * whatever the failed part may have written), so a true result always means both parts are done. False, with
+ * nothing run, when no helper can take the job (the caller then does everything on one thread as usual).
+ */
+export function splitOnHelper(
+  wasmModule: ModuleLike,
+  exportName: HelperExport,
+  helperArgs: number[],
+  mine: () => void,
+  redo: () => void,
+): boolean {
+  const wait = startOnHelper(wasmModule, exportName, helperArgs);
+  if (!wait) return false;
+  let ok = false;
+  try {
+    mine();
+  } finally {
+    ok = wait();
+  }
+  if (!ok) redo();
+  return true;
+}

@@ -1,0 +1,51 @@
+/**
+ * The three kernels that split their batch over the helper thread, as runnable cases for a given batch size.
+ * Shapes are just above each kernel's minimum work for a batch of 3, with channel counts that are not multiples
+ * of 4 (the SIMD tails) and overlapping pool windows.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { randomArray } from "./helpers";
+import type { HelperExport } from "../../lib/backend/helper-thread";
+
+export interface SplitCase {
+  kernel: string;
+  exportName: HelperExport;
+  /** A function computing the kernel for batch size n (deterministic inputs), for onBackend. */
+  build(n: number): () => tf.Tensor;
+}
+
+function tensorOf(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(randomArray(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+export const SPLIT_CASES: SplitCase[] = [
+  {
+    kernel: "Conv2DBackpropFilter",
+    exportName: "conv2d_backprop_filter",
+    build: (n) => () =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x: tensorOf([n, 16, 16, 12], 7), dy: tensorOf([n, 16, 16, 13], 8) }, {
+        strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 12, 13],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  },
+  {
+    kernel: "MaxPoolGrad",
+    exportName: "max_pool_grad",
+    build: (n) => () => {
+      const input = tensorOf([n, 40, 39, 27], 11) as tf.Tensor4D;
+      const output = tf.maxPool(input, 3, 2, "same");
+      return tf.engine().runKernel("MaxPoolGrad", { dy: tensorOf(output.shape, 12), input, output }, {
+        filterSize: 3, strides: 2, pad: "same",
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    },
+  },
+  ...[1, 2].map((m): SplitCase => ({
+    kernel: `DepthwiseConv2dNativeBackpropFilter (multiplier ${m})`,
+    exportName: "depthwise_backprop_filter",
+    build: (n) => () => {
+      const c = m === 1 ? 45 : 21;
+      return tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", {
+        x: tensorOf([n, 32, 31, c], 21), dy: tensorOf([n, 32, 31, c * m], 22),
+      }, { strides: [1, 1], pad: "same", dilations: [1, 1], filterShape: [3, 3, c, m] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    },
+  })),
+];
