@@ -50,7 +50,7 @@ const RUNNING = 2; // the worker has it
 const DONE = 3;
 const FAILED = 4;
 
-const FAULTS = { throw: 1, trap: 2, stall: 3 } as const;
+const FAULTS = { throw: 1, trap: 2, stall: 3, "throw-after-run": 4 } as const;
 export type HelperFault = keyof typeof FAULTS;
 
 const STACK_BYTES = 64 * 1024;
@@ -86,6 +86,7 @@ function serve(fns) {
       if (fault === ${FAULTS.throw}) throw new Error("fault injected by a test (throw)");
       if (fault === ${FAULTS.trap}) args[0] = -16; // a pointer at the top of the 4 GiB space: the wasm traps
       fn(...args);
+      if (fault === ${FAULTS["throw-after-run"]}) throw new Error("fault injected by a test after the kernel wrote its output");
     } catch (err) {
       report(err);
       state = ${FAILED};
@@ -175,7 +176,8 @@ export function helperThreadStatus(wasmModule: ModuleLike): { state: HelperState
 
 /**
  * Test hook: make the helper's next job fail. "throw" throws a JS error in the worker, "trap" runs the kernel
- * with an out-of-bounds pointer so the wasm itself traps, "stall" sleeps `stallMs` before picking the job up.
+ * with an out-of-bounds pointer so the wasm itself traps, "throw-after-run" fails after the kernel has written its
+ * output (the caller must clear it before redoing the part), "stall" sleeps `stallMs` before picking the job up.
  * False when there is no started helper to arm.
  */
 export function armHelperFault(wasmModule: ModuleLike, fault: HelperFault, stallMs = 0): boolean {
