@@ -1,7 +1,35 @@
-/** The PyTorch peer of the benchmark workloads, as a python3 program (run with `python3 -c`). */
+/**
+ * The PyTorch peer of the benchmark workloads: the same models as lib/backend/workloads.ts, as a python3 program.
+ *
+ * Model C matches ours layer for layer: conv+ReLU, conv+ReLU, BatchNorm, max-pool, Dropout(0.2) per block. Ours ends
+ * in softmax + categorical cross-entropy, the peer in logits + CrossEntropyLoss: the same loss, computed stably.
+ * Tensors are NCHW here and NHWC in TensorFlow.js; the work per step is the same.
+ */
+import { loadExeca } from "./kernel/load-execa";
+
+/** What the peer program prints as its last line. */
+export interface TorchRun {
+  timesMs: number[];
+  peakRssMB: number;
+  /** torch.get_num_threads() after setting it: the threads it really used. */
+  threads: number;
+}
+
+/** The python3 interpreter to use: LESSONS_PYTHON (e.g. /usr/bin/python3 for Debian's python3-torch) or python3. */
+export function torchPython(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LESSONS_PYTHON || "python3";
+}
+
+/** The peer's environment: torch's OpenMP and MKL pools sized to `threads` as well as torch.set_num_threads. */
+export function torchEnv(threads: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const n = String(threads);
+  return { ...env, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n };
+}
+
 export function torchPeerScript(workload: string, warmup: number, steps: number, threads: number): string {
+  if (!/^[A-D]$/.test(workload)) throw new Error(`Unknown workload "${workload}" for the PyTorch peer; choose from A, B, C, D.`);
   return `
-import json, resource, statistics, time, torch, torch.nn as nn
+import json, resource, time, torch, torch.nn as nn
 torch.set_num_threads(${threads})
 W = "${workload}"
 def cifar(bn):
@@ -25,12 +53,48 @@ if W == "A":
 elif W == "B": model, size, batch = cifar(False), 32, 128
 elif W == "C": model, size, batch = cifar(True), 32, 128
 else: model, size, batch = mobile(), 32, 64
+model.train()
 opt = torch.optim.Adam(model.parameters(), 1e-3)
 x = torch.randn(batch, 3, size, size); y = torch.randint(0, 10, (batch,))
 loss_fn = nn.CrossEntropyLoss(); times = []
 for i in range(${warmup + steps}):
-    t0 = time.perf_counter(); opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
+    t0 = time.perf_counter(); opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step(); loss.item()
     if i >= ${warmup}: times.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"stepMs": statistics.median(times), "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+print(json.dumps({"timesMs": times, "threads": torch.get_num_threads(),
+                  "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 `;
+}
+
+/** Runs a program to completion and returns its stdout; throws execa's error (with .stderr) on failure. */
+async function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout: number }): Promise<{ stdout: string }> {
+  const { execa } = await loadExeca();
+  const r = await execa(file, args, { ...options, maxBuffer: 16 * 1024 * 1024 });
+  return { stdout: r.stdout };
+}
+
+/** Torch's version, or an Error saying why python3 cannot import it and how to get it. */
+export async function torchVersion(python = torchPython()): Promise<string | Error> {
+  try {
+    const { stdout } = await run(python, ["-c", "import torch; print(torch.__version__)"], { timeout: 120_000 });
+    return stdout.trim();
+  } catch (err) {
+    const e = err as { stderr?: string; code?: unknown; message: string };
+    const why = String(e.stderr ?? "").trim().split("\n").pop() || e.message.split("\n")[0];
+    return new Error(
+      `${python} cannot import torch (${why}). Install Debian's build with \`apt-get install -y python3-torch\` ` +
+        `and run with LESSONS_PYTHON=/usr/bin/python3 (a pyenv or venv python3 earlier on PATH hides it).`,
+    );
+  }
+}
+
+/** Runs the peer for one workload in a fresh python3 process. */
+export async function runTorchPeer(workload: string, warmup: number, steps: number, threads: number, python = torchPython()): Promise<TorchRun> {
+  const { stdout } = await run(python, ["-c", torchPeerScript(workload, warmup, steps, threads)], {
+    env: torchEnv(threads),
+    timeout: 1_200_000,
+  });
+  const line = stdout.trim().split("\n").pop() ?? "";
+  const r = JSON.parse(line) as TorchRun;
+  if (!Array.isArray(r.timesMs)) throw new Error(`The PyTorch peer printed no step times: ${line.slice(0, 200)}`);
+  return r;
 }

@@ -1,159 +1,197 @@
 /**
  * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see lib/backend/workloads).
  *
- *   npm run bench                      # all workloads, a table
- *   npm run bench -- --json -w A,B     # one JSON line per result
- *   npm run bench -- --torch           # also time the same models in PyTorch (python3 with torch) for a ratio;
- *                                      # LESSONS_PYTHON=/usr/bin/python3 for Debian's python3-torch
+ *   npm run bench                          # all workloads, a table
+ *   npm run bench -- --json -w A,B         # one JSON line per result
+ *   npm run bench -- --torch               # also PyTorch (our thread count and 1 thread) for a ratio;
+ *                                          # LESSONS_PYTHON=/usr/bin/python3 for Debian's python3-torch
+ *   npm run bench -- --rounds 5 -w A       # more rounds on a noisy machine
+ *   npm run bench -- --profile -w C        # per-kernel times of one workload instead
  *
- * Each workload runs in its own child process so that peak memory (maxRSS) is per workload.
- * Data is random (speed does not depend on the pixels). Times are medians of timed steps after warm-up.
+ * A shared machine makes single runs unreliable (load from neighbours; OpenMP spin-waiting makes PyTorch with 2
+ * threads on 2 vCPUs jump between fast and slow steps). So every workload runs in --rounds rounds, each round one
+ * fresh process per contender in turn (ours, PyTorch xN, PyTorch x1, ours, ...), and a contender's step time is the
+ * median over all its timed steps of all rounds, with quartiles and the minimum as the spread. Fresh processes also
+ * make peak memory (maxRSS) per workload.
  */
-import { Command } from "commander";
-import { execFile } from "child_process";
-import * as os from "os";
-import { promisify } from "util";
-import * as tf from "@tensorflow/tfjs";
-import { setupBackend, BackendName } from "../lib/backend";
-import { WORKLOADS, forwardFlopsPerImage, Workload } from "../lib/backend/workloads";
-import { torchPeerScript } from "./bench-torch";
+import { CommanderError } from "commander";
+import { setupBackend, BackendInfo } from "../lib/backend";
+import { BenchOptions, parseBenchArgs } from "./bench-options";
+import { formatProfile, profileJson, profileWorkload } from "./bench-profile";
+import { peerThreadCounts, pooledStepStats, ratioVsFastestPeer, roundSchedule, roundTo } from "./bench-stats";
+import { loadExeca } from "./kernel/load-execa";
+import { runTorchPeer, torchPython, torchVersion } from "./bench-torch";
+import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench-workload";
 
+/** One JSON line of --json: the required fields first, then the spread and the comparison. */
 interface Result {
   workload: string;
   backend: string;
   threads: number;
+  /** Median over all timed steps of all rounds. */
   stepMs: number;
   epochS: number;
   gflops: number;
+  /** Largest peak RSS of the rounds' processes. */
+  peakRssMB: number;
+  p25Ms: number;
+  p75Ms: number;
+  minMs: number;
+  /** Median of each round on its own: a drift between rounds shows here. */
+  roundMedians: number[];
+  steps: number;
+  rounds: number;
+  /** Ours only: stepMs / stepMs of the fastest PyTorch configuration, and that configuration's thread count. */
+  ratio?: number;
+  ratioVsThreads?: number;
+  /** PyTorch only: whether this is the configuration the ratio is taken against. */
+  fastestPeer?: boolean;
+}
+
+/** What one process reports for one round. */
+interface RoundRun {
+  timesMs: number[];
   peakRssMB: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+type Contender = { kind: "ours" } | { kind: "torch"; threads: number };
+
+async function childMain(opts: BenchOptions): Promise<void> {
+  await setupBackend({ quiet: true });
+  const p = prepareWorkload(workloadById(opts.child!));
+  const timesMs = await timeSteps(p, opts.warmup, opts.steps);
+  p.dispose();
+  const run: RoundRun = { timesMs, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  console.log(JSON.stringify(run));
 }
 
-async function runWorkload(w: Workload, warmup: number, steps: number): Promise<Result> {
-  const info = await setupBackend({ quiet: true });
-  const model = w.build();
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
-  const xs = tf.randomNormal([w.batchSize, ...w.inputShape]);
-  const ys = tf.oneHot(tf.randomUniform([w.batchSize], 0, w.classes, "int32") as tf.Tensor1D, w.classes);
-  const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
-    const t0 = performance.now();
-    await model.trainOnBatch(xs, ys);
-    if (i >= warmup) times.push(performance.now() - t0);
-  }
-  const stepMs = median(times);
-  const flops = 3 * forwardFlopsPerImage(model) * w.batchSize; // forward + two backward products
-  tf.dispose([xs, ys]);
-  model.dispose();
+async function runOurs(id: string, opts: BenchOptions, info: BackendInfo): Promise<RoundRun> {
+  const args = [...process.execArgv, __filename, "--child", id, "--warmup", String(opts.warmup), "--steps", String(opts.steps)];
+  const { execa } = await loadExeca();
+  const { stdout } = await execa(process.execPath, args, {
+    env: { LESSONS_BACKEND: info.name },
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 1_200_000,
+  });
+  return JSON.parse(stdout.trim().split("\n").pop() ?? "") as RoundRun;
+}
+
+function label(c: Contender, info: BackendInfo): string {
+  return c.kind === "ours" ? `${info.name} x${info.threads}` : `pytorch x${c.threads}`;
+}
+
+function summarize(id: string, backend: string, threads: number, runs: RoundRun[], rounds: number, flops: number): Result {
+  const w = workloadById(id);
+  const s = pooledStepStats(runs.map((r) => r.timesMs));
+  const roundMedians = runs.map((r) => pooledStepStats([r.timesMs]).medianMs);
   return {
-    workload: w.id,
-    backend: info.name,
-    threads: info.threads,
-    stepMs: round(stepMs, 1),
-    epochS: round((stepMs * Math.ceil(w.epochImages / w.batchSize)) / 1000, 1),
-    gflops: round(flops / (stepMs * 1e6), 2),
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    workload: id,
+    backend,
+    threads,
+    stepMs: roundTo(s.medianMs, 1),
+    epochS: roundTo((s.medianMs * Math.ceil(w.epochImages / w.batchSize)) / 1000, 1),
+    gflops: roundTo(flops / (s.medianMs * 1e6), 2),
+    peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)),
+    p25Ms: roundTo(s.p25Ms, 1),
+    p75Ms: roundTo(s.p75Ms, 1),
+    minMs: roundTo(s.minMs, 1),
+    roundMedians: roundMedians.map((x) => roundTo(x, 1)),
+    steps: s.steps,
+    rounds,
   };
 }
 
-/** Runs a program to completion (execa 9 is ESM-only, this script runs as CommonJS). */
-async function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string }> {
-  const { stdout } = await promisify(execFile)(file, args, { env, maxBuffer: 16 * 1024 * 1024, timeout: 1_200_000 });
-  return { stdout };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-async function torchPeer(w: Workload, warmup: number, steps: number, threads: number): Promise<Result | undefined> {
-  try {
-    // Debian's python3-torch lives in /usr/bin/python3, which a pyenv `python3` may shadow: LESSONS_PYTHON picks one.
-    const python = process.env.LESSONS_PYTHON ?? "python3";
-    const { stdout } = await run(python, ["-c", torchPeerScript(w.id, warmup, steps, threads)], process.env);
-    const r = JSON.parse(stdout.trim().split("\n").pop()!) as { stepMs: number; peakRssMB: number };
-    const model = w.build();
-    const flops = 3 * forwardFlopsPerImage(model) * w.batchSize;
-    model.dispose();
-    return {
-      workload: w.id, backend: "pytorch", threads, stepMs: round(r.stepMs, 1),
-      epochS: round((r.stepMs * Math.ceil(w.epochImages / w.batchSize)) / 1000, 1),
-      gflops: round(flops / (r.stepMs * 1e6), 2), peakRssMB: r.peakRssMB,
-    };
-  } catch (err) {
-    const stderr = String((err as { stderr?: string }).stderr ?? "").trim().split("\n").pop();
-    console.error(`PyTorch peer for ${w.id} skipped: ${stderr || (err as Error).message.split("\n")[0]} (apt-get install -y python3-torch)`);
-    return undefined;
+/** All rounds of one workload; returns our row first, then one row per PyTorch configuration that ran. */
+async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean): Promise<Result[]> {
+  const contenders: Contender[] = [{ kind: "ours" }];
+  if (torchOk) for (const threads of peerThreadCounts(info.threads)) contenders.push({ kind: "torch", threads });
+  const runs = new Map<Contender, RoundRun[]>(contenders.map((c) => [c, []]));
+  for (const { round, contender } of roundSchedule(opts.rounds, contenders)) {
+    const name = label(contender, info);
+    try {
+      const r = contender.kind === "ours" ? await runOurs(id, opts, info) : await runTorchPeer(id, opts.warmup, opts.steps, contender.threads);
+      runs.get(contender)!.push(r);
+      if (!opts.json) {
+        const med = pooledStepStats([r.timesMs]).medianMs;
+        process.stderr.write(`  ${id} round ${round}/${opts.rounds} ${name}: ${med.toFixed(1)} ms/step\n`);
+      }
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      const why = String(e.stderr ?? "").trim().split("\n").pop() || e.message.split("\n")[0];
+      if (contender.kind === "ours") throw new Error(`Workload ${id} (${name}, round ${round}) failed in its child process: ${why}`);
+      console.error(`PyTorch peer (${contender.threads} thread(s)) for ${id}, round ${round}, failed: ${why}`);
+    }
   }
+  const flops = flopsPerStep(workloadById(id));
+  const ours = summarize(id, info.name, info.threads, runs.get(contenders[0])!, opts.rounds, flops);
+  const peers = contenders
+    .slice(1)
+    .filter((c) => runs.get(c)!.length > 0)
+    .map((c) => summarize(id, "pytorch", (c as { threads: number }).threads, runs.get(c)!, runs.get(c)!.length, flops));
+  const cmp = ratioVsFastestPeer(ours.stepMs, peers);
+  if (cmp) {
+    ours.ratio = roundTo(cmp.ratio, 2);
+    ours.ratioVsThreads = cmp.peer.threads;
+    for (const p of peers) p.fastestPeer = p === cmp.peer;
+  }
+  return [ours, ...peers];
+}
+
+function printTable(results: Result[], opts: BenchOptions, torchNote: string | undefined): void {
+  console.log("| workload | backend | threads | step ms (median) | p25-p75 ms | min ms | epoch s | GFLOP/s | peak RSS MB | x fastest PyTorch |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  for (const r of results) {
+    const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest" : "";
+    console.log(
+      `| ${r.workload} | ${r.backend} | ${r.threads} | ${r.stepMs} | ${r.p25Ms}-${r.p75Ms} | ${r.minMs} | ${r.epochS} | ${r.gflops} | ${r.peakRssMB} | ${ratio} |`,
+    );
+  }
+  console.log(
+    `\nMedians over all timed steps of ${opts.rounds} round(s) x ${opts.steps} step(s) after ${opts.warmup} warm-up, ` +
+      `each round a fresh process per contender, run in turn.`,
+  );
+  if (torchNote) console.log(torchNote);
 }
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .description("Benchmark training steps of workloads A-D on the selected TensorFlow.js backend")
-    .option("-w, --workloads <ids>", "comma-separated workload ids (A,B,C,D)", "A,B,C,D")
-    .option("--warmup <n>", "untimed warm-up steps", "3")
-    .option("--steps <n>", "timed steps", "7")
-    .option("--json", "print one JSON line per result")
-    .option("--torch", "also run the PyTorch peer when python3 can import torch")
-    .option("--backend <name>", "force a backend (node-gpu, node, wasm, cpu)")
-    .option("--child <id>", "internal: run one workload in this process")
-    .parse();
-  const opts = program.opts<{ workloads: string; warmup: string; steps: string; json?: boolean; torch?: boolean; backend?: string; child?: string }>();
-  const warmup = Number(opts.warmup);
-  const steps = Number(opts.steps);
-  if (!Number.isInteger(warmup) || warmup < 0 || !Number.isInteger(steps) || steps < 1) {
-    throw new Error(`--warmup must be >= 0 and --steps >= 1 (integers); got ${opts.warmup} and ${opts.steps}.`);
-  }
-  if (opts.backend) process.env.LESSONS_BACKEND = opts.backend as BackendName;
+  const opts = parseBenchArgs(process.argv.slice(2));
+  if (opts.backend) process.env.LESSONS_BACKEND = opts.backend;
+  if (opts.child) return childMain(opts);
 
-  if (opts.child) {
-    const w = WORKLOADS.find((x) => x.id === opts.child)!;
-    console.log(JSON.stringify(await runWorkload(w, warmup, steps)));
+  const info = await setupBackend({ quiet: opts.json });
+  if (opts.profile) {
+    const report = await profileWorkload(opts.workloads[0], info, opts.warmup, opts.steps);
+    console.log(opts.json ? JSON.stringify(profileJson(report)) : formatProfile(report, opts.top));
     return;
   }
 
-  const ids = opts.workloads.split(",").map((s) => s.trim().toUpperCase());
-  const unknown = ids.filter((id) => !WORKLOADS.some((w) => w.id === id));
-  if (unknown.length) throw new Error(`Unknown workload(s) ${unknown.join(", ")}; choose from ${WORKLOADS.map((w) => w.id).join(", ")}.`);
-  const info = await setupBackend({ quiet: !!opts.json });
-  const results: Result[] = [];
-  for (const id of ids) {
-    const w = WORKLOADS.find((x) => x.id === id)!;
-    const { stdout } = await run(process.execPath, [...process.execArgv, __filename, "--child", id, "--warmup", String(warmup), "--steps", String(steps)], {
-      ...process.env,
-      LESSONS_BACKEND: info.name,
-    });
-    const line = stdout.trim().split("\n").pop()!;
-    const r = JSON.parse(line) as Result;
-    results.push(r);
-    if (opts.json) console.log(JSON.stringify(r));
-    if (opts.torch) {
-      const peer = await torchPeer(w, warmup, steps, info.threads > 1 ? info.threads : os.cpus().length);
-      if (peer) {
-        results.push(peer);
-        if (opts.json) console.log(JSON.stringify({ ...peer, ratio: round(r.stepMs / peer.stepMs, 2) }));
-      }
+  let torchOk = false;
+  let torchNote: string | undefined;
+  if (opts.torch) {
+    const version = await torchVersion();
+    if (version instanceof Error) {
+      console.error(`PyTorch peer skipped: ${version.message}`);
+    } else {
+      torchOk = true;
+      const counts = peerThreadCounts(info.threads);
+      torchNote =
+        `PyTorch ${version} (${torchPython()}) ran with ${counts.map((n) => `${n} thread${n === 1 ? "" : "s"}`).join(" and ")} ` +
+        `(torch.set_num_threads, OMP_NUM_THREADS, MKL_NUM_THREADS); the ratio is our median over that of the FASTER ` +
+        `PyTorch configuration (above 1: we are slower).`;
     }
   }
-  if (!opts.json) printTable(results);
-}
 
-function printTable(results: Result[]): void {
-  const header = "| workload | backend | threads | step ms | epoch s | GFLOP/s | peak RSS MB |";
-  console.log(header);
-  console.log("|---|---|---|---|---|---|---|");
-  for (const r of results) {
-    console.log(`| ${r.workload} | ${r.backend} | ${r.threads} | ${r.stepMs} | ${r.epochS} | ${r.gflops} | ${r.peakRssMB} |`);
+  const results: Result[] = [];
+  for (const id of opts.workloads) {
+    const rows = await benchWorkload(id, opts, info, torchOk);
+    results.push(...rows);
+    if (opts.json) for (const r of rows) console.log(JSON.stringify(r));
   }
+  if (!opts.json) printTable(results, opts, torchNote);
 }
 
 main().catch((err) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode); // commander printed the message (or --help)
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
