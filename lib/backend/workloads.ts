@@ -3,6 +3,7 @@
  * A: Dollar Street CNN; B: CIFAR-10 CNN; C: B with BatchNorm and Dropout; D: MobileNet-style depthwise stack.
  */
 import * as tf from "@tensorflow/tfjs";
+import { SeededDropout } from "../seeded-dropout";
 
 export interface Workload {
   id: "A" | "B" | "C" | "D";
@@ -25,7 +26,8 @@ function cifarStack(withBatchNorm: boolean): tf.Sequential {
     }
     if (withBatchNorm) model.add(tf.layers.batchNormalization());
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    if (withBatchNorm) model.add(tf.layers.dropout({ rate: 0.2 }));
+    // The lessons' dropout layer (the course's models use it rather than tf.layers.dropout).
+    if (withBatchNorm) model.add(new SeededDropout({ rate: 0.2, seed: block + 1 }));
   });
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 128, activation: "relu" }));
