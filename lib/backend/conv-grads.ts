@@ -195,6 +195,9 @@ export function conv2DBackpropFilter(args: {
           addInto(native, backend, dw, dw2);
           return dw;
         }
+      } catch (err) {
+        backend.disposeData(dw.dataId); // the helper hung: this call fails without leaking its output
+        throw err;
       } finally {
         backend.disposeData(dw2.dataId);
       }
@@ -301,6 +304,9 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
           addInto(native, backend, out, dw2);
           return out;
         }
+      } catch (err) {
+        backend.disposeData(out.dataId);
+        throw err;
       } finally {
         backend.disposeData(dw2.dataId);
       }

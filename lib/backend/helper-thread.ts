@@ -49,8 +49,9 @@ const WORK = 1; // posted, not yet picked up
 const RUNNING = 2; // the worker has it
 const DONE = 3;
 const FAILED = 4;
+const CANCELLED = 5; // the caller gave up on a job that hung
 
-const FAULTS = { throw: 1, trap: 2, stall: 3, "throw-after-run": 4 } as const;
+const FAULTS = { throw: 1, trap: 2, stall: 3, "throw-after-run": 4, hang: 5 } as const;
 export type HelperFault = keyof typeof FAULTS;
 
 const STACK_BYTES = 64 * 1024;
@@ -78,6 +79,10 @@ function serve(fns) {
     if (fault === ${FAULTS.stall}) Atomics.wait(ctl, ${SLEEP}, 0, Atomics.load(ctl, ${FAULT_ARG}));
     // The caller may have taken the job back meanwhile: only a successful exchange makes it ours.
     if (Atomics.compareExchange(ctl, ${STATE}, ${WORK}, ${RUNNING}) !== ${WORK}) continue;
+    if (fault === ${FAULTS.hang}) {
+      Atomics.wait(ctl, ${SLEEP}, 0, Atomics.load(ctl, ${FAULT_ARG}));
+      if (Atomics.load(ctl, ${STATE}) !== ${RUNNING}) continue; // cancelled meanwhile: leave memory alone
+    }
     let state = ${DONE};
     try {
       const fn = fns[ctl[${FN}]];
@@ -132,7 +137,7 @@ const helpers = new WeakMap<object, Helper | null>();
 const calls = new Map<HelperExport, number>();
 let reviveEpoch = 0;
 let enabled = process.env.LESSONS_WASM_ONE_THREAD !== "1" && process.env.LESSONS_WASM_ONE_THREAD_FILTER !== "1";
-let pickupTimeoutMs = 2000;
+let timeouts: HelperTimeouts = { pickupMs: 2000, hangMinMs: 60000 };
 
 /** Jobs the helper has completed (for one export, or all): tests check that the two-thread path really ran. */
 export function helperCalls(exportName?: HelperExport): number {
@@ -151,14 +156,21 @@ export function useHelperThread(on: boolean): void {
   if (on) reviveEpoch++;
 }
 
-/**
- * How long a posted job may wait for the helper to pick it up before the caller takes it back and retires the
- * helper (default 2000 ms: it normally takes microseconds). Returns the previous value; tests shorten it.
- */
-export function setHelperPickupTimeout(ms: number): number {
-  if (!(ms > 0)) throw new Error(`The helper pickup timeout must be a positive number of milliseconds, got ${ms}.`);
-  const previous = pickupTimeoutMs;
-  pickupTimeoutMs = ms;
+export interface HelperTimeouts {
+  /** How long a posted job may wait to be picked up before the caller takes it back (normally microseconds). */
+  pickupMs: number;
+  /** A started job may run 20 times longer than the caller's own part, and at least this long, before the
+   * caller gives up with an error. */
+  hangMinMs: number;
+}
+
+/** Change the helper's time limits (tests shorten them); returns the previous ones. */
+export function setHelperTimeouts(change: Partial<HelperTimeouts>): HelperTimeouts {
+  for (const [key, ms] of Object.entries(change)) {
+    if (!(typeof ms === "number" && ms > 0)) throw new Error(`Helper timeout ${key} must be a positive number of milliseconds, got ${ms}.`);
+  }
+  const previous = timeouts;
+  timeouts = { ...timeouts, ...change };
   return previous;
 }
 
@@ -177,7 +189,8 @@ export function helperThreadStatus(wasmModule: ModuleLike): { state: HelperState
 /**
  * Test hook: make the helper's next job fail. "throw" throws a JS error in the worker, "trap" runs the kernel
  * with an out-of-bounds pointer so the wasm itself traps, "throw-after-run" fails after the kernel has written its
- * output (the caller must clear it before redoing the part), "stall" sleeps `stallMs` before picking the job up.
+ * output (the caller must clear it before redoing the part), "stall" sleeps `stallMs` before picking the job up,
+ * "hang" picks the job up and then sleeps `stallMs` (skipping the job if the caller has given up on it).
  * False when there is no started helper to arm.
  */
 export function armHelperFault(wasmModule: ModuleLike, fault: HelperFault, stallMs = 0): boolean {
@@ -282,30 +295,33 @@ export function startOnHelper(wasmModule: ModuleLike, exportName: HelperExport, 
 
 /** A job that started may run this many times longer than the caller's own part (and at least a minute). */
 const HANG_FACTOR = 20;
-const HANG_MIN_MS = 60000;
 
 function waitForJob(h: Helper, exportName: HelperExport, posted: number): boolean {
   const ctl = h.control;
-  const hangLimit = Math.max(HANG_MIN_MS, HANG_FACTOR * (performance.now() - posted));
+  const hangLimit = Math.max(timeouts.hangMinMs, HANG_FACTOR * (performance.now() - posted));
+  const pickupMs = timeouts.pickupMs;
   while (Atomics.load(ctl, STATE) === WORK) {
-    const left = posted + pickupTimeoutMs - performance.now();
+    const left = posted + pickupMs - performance.now();
     if (left > 0) {
       Atomics.wait(ctl, STATE, WORK, left);
     } else if (Atomics.compareExchange(ctl, STATE, WORK, IDLE) === WORK) {
-      retire(h, `it did not pick up ${exportName} within ${pickupTimeoutMs} ms`);
+      retire(h, `it did not pick up ${exportName} within ${pickupMs} ms`);
       return false;
     }
   }
   const runningSince = performance.now();
   while (Atomics.load(ctl, STATE) === RUNNING) {
     const left = runningSince + hangLimit - performance.now();
-    if (left <= 0) {
-      retire(h, `${exportName} ran for over ${Math.round(hangLimit / 1000)} s`);
+    if (left <= 0 && Atomics.compareExchange(ctl, STATE, RUNNING, CANCELLED) === RUNNING) {
+      // Its part cannot be taken back (the worker may still be writing it), so this call fails.
+      const limit = hangLimit < 10000 ? `${Math.round(hangLimit)} ms` : `${Math.round(hangLimit / 1000)} s`;
+      retire(h, `${exportName} ran for over ${limit}`);
       throw new Error(
-        `The wasm helper thread has been running ${exportName} for over ${Math.round(hangLimit / 1000)} s and was stopped. ` +
-          `Run the cell again (it now uses one thread), or set LESSONS_WASM_ONE_THREAD=1 before starting to avoid the helper.`,
+        `The wasm helper thread ran ${exportName} for over ${limit} and was stopped. Run the cell again ` +
+          `(the kernels now use one thread), or set LESSONS_WASM_ONE_THREAD=1 before starting to avoid the helper.`,
       );
     }
+    if (left <= 0) continue; // it finished just now
     Atomics.wait(ctl, STATE, RUNNING, Math.min(left, 1000));
   }
   const state = Atomics.load(ctl, STATE);

@@ -45,12 +45,18 @@ export function maxPoolGrad(args: {
       const x2 = ptr(backend, input) + xOffset * 4;
       const dy2 = ptr(backend, dy) + mine * oh * ow * c * 4;
       const dx2 = ptr(backend, out) + xOffset * 4;
-      const split = splitOnHelper(backend.wasm, "max_pool_grad", [x2, dy2, dx2, n - mine, ...geometry],
-        () => run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), mine),
-        () => {
-          f32(backend, out).fill(0, xOffset); // the failed part may have added to its slice
-          run(x2, dy2, dx2, n - mine);
-        });
+      let split: boolean;
+      try {
+        split = splitOnHelper(backend.wasm, "max_pool_grad", [x2, dy2, dx2, n - mine, ...geometry],
+          () => run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), mine),
+          () => {
+            f32(backend, out).fill(0, xOffset); // the failed part may have added to its slice
+            run(x2, dy2, dx2, n - mine);
+          });
+      } catch (err) {
+        backend.disposeData(out.dataId); // the helper hung: this call fails without leaking its output
+        throw err;
+      }
       if (split) return out;
     }
     run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), n);

@@ -12,7 +12,7 @@ import { assertClose, onBackend, readyWasm } from "./helpers";
 import { SPLIT_CASES } from "./split-cases";
 import { WasmBackendLike } from "../../lib/backend/wasm-util";
 import {
-  HelperFault, armHelperFault, helperCalls, helperThreadReady, helperThreadStatus, setHelperPickupTimeout, useHelperThread,
+  HelperFault, armHelperFault, helperCalls, helperThreadReady, helperThreadStatus, HelperTimeouts, setHelperTimeouts, useHelperThread,
 } from "../../lib/backend/helper-thread";
 
 const TOL = 1e-5;
@@ -30,13 +30,13 @@ async function freshHelper(): Promise<void> {
 
 describe("helper thread failures", () => {
   const references = new Map<string, Float32Array>();
-  let pickupTimeout = 0;
+  let savedTimeouts: HelperTimeouts | undefined;
   before(async () => {
     await readyWasm();
     for (const c of SPLIT_CASES) references.set(c.kernel, await onBackend("cpu", c.build(BATCH)));
   });
   after(() => {
-    if (pickupTimeout) setHelperPickupTimeout(pickupTimeout);
+    if (savedTimeouts) setHelperTimeouts(savedTimeouts);
     useHelperThread(true);
   });
 
@@ -52,7 +52,7 @@ describe("helper thread failures", () => {
       it(`${c.kernel}: a helper that ${fault === "stall" ? "stalls" : fault === "trap" ? "traps" : fault === "throw" ? "throws" : "fails after writing"} is retired and the result is still right`, async () => {
         await freshHelper();
         const m = wasmModule();
-        if (fault === "stall") pickupTimeout ||= setHelperPickupTimeout(50);
+        if (fault === "stall") savedTimeouts ??= setHelperTimeouts({ pickupMs: 50 });
         const tensors = tf.memory().numTensors;
         const dataIds = (tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds();
         const calls = helperCalls();
@@ -77,6 +77,32 @@ describe("helper thread failures", () => {
       });
     }
   }
+
+  for (const c of SPLIT_CASES) {
+    it(`${c.kernel}: a job that hangs after pickup ends in a clear error, not a frozen process`, async () => {
+      await freshHelper();
+      const m = wasmModule();
+      const previous = setHelperTimeouts({ hangMinMs: 100 });
+      const tensors = tf.memory().numTensors;
+      const dataIds = (tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds();
+      try {
+        assert.equal(armHelperFault(m, "hang", 1500), true);
+        const started = performance.now();
+        await assert.rejects(onBackend("wasm", c.build(BATCH)), /helper thread ran \w+ for over \d+ ms and was stopped.*LESSONS_WASM_ONE_THREAD=1/);
+        assert.ok(performance.now() - started < 1000, "the caller gave up at its limit, long before the helper woke");
+      } finally {
+        setHelperTimeouts(previous);
+      }
+      assert.equal(helperThreadStatus(m).state, "retired");
+      assert.equal(tf.memory().numTensors, tensors, "no tensors left behind");
+      assert.equal((tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds(), dataIds, "no wasm buffers left behind");
+      assertClose(await onBackend("wasm", c.build(BATCH)), references.get(c.kernel)!, TOL, "the next call, on one thread, vs cpu");
+    });
+  }
+
+  it("rejects timeouts that are not positive", () => {
+    assert.throws(() => setHelperTimeouts({ pickupMs: 0 }), /pickupMs must be a positive number of milliseconds, got 0/);
+  });
 
   it("a revived helper takes jobs again", async () => {
     await freshHelper();
