@@ -7,7 +7,9 @@
  *
  * Failure safety: the worker catches every error (a wasm trap included) and reports FAILED; the caller then
  * computes that part itself and the helper is retired, so later calls use one thread. A job the helper has not
- * picked up within a generous limit is taken back the same way, so a stuck worker never blocks training.
+ * picked up within a generous limit is taken back the same way, so a stuck worker never blocks training. A job
+ * that was picked up but runs far longer than the caller's own part cannot be taken back (the worker may still
+ * be writing it): the caller then throws a clear Error and the helper is retired.
  * Until the worker has started (it loads asynchronously) callers get undefined and use one thread.
  * LESSONS_WASM_ONE_THREAD=1 (or the older LESSONS_WASM_ONE_THREAD_FILTER=1) turns the helper off.
  */
