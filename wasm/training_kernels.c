@@ -315,3 +315,36 @@ void batch_norm_rows(const float *x, const float *coef, float *out, int rows, in
     for (; j < cols; j++) o[j] = (xr[j] - mean[j]) * k[j] + offset[j];
   }
 }
+
+/*
+ * One Adam step for `size` parameters, in the same float32 operations and order as tf.train.adam, so the results
+ * are identical: m' = m*b1 + g*(1-b1); v' = v*b2 + (g*g)*(1-b2);
+ * value' = ((m'/c1) / (sqrt(v'/c2) + eps)) * (-lr) + value, with c1 = 1 - b1^t and c2 = 1 - b2^t.
+ * Writes to new buffers (tensors are immutable; a variable's data may be shared).
+ */
+EXPORT(adam_update)
+void adam_update(const float *value, const float *m, const float *v, const float *g, float *value_out, float *m_out,
+                 float *v_out, int size, float b1, float one_minus_b1, float b2, float one_minus_b2, float c1, float c2,
+                 float eps, float neg_lr) {
+  int i = 0;
+  v128_t vb1 = wasm_f32x4_splat(b1), vob1 = wasm_f32x4_splat(one_minus_b1), vb2 = wasm_f32x4_splat(b2);
+  v128_t vob2 = wasm_f32x4_splat(one_minus_b2), vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2);
+  v128_t veps = wasm_f32x4_splat(eps), vlr = wasm_f32x4_splat(neg_lr);
+  for (; i + 4 <= size; i += 4) {
+    v128_t gi = wasm_v128_load(g + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), vb1), wasm_f32x4_mul(gi, vob1));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), vb2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vob2));
+    v128_t step = wasm_f32x4_div(wasm_f32x4_div(mi, vc1), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vc2)), veps));
+    wasm_v128_store(value_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, vlr), wasm_v128_load(value + i)));
+    wasm_v128_store(m_out + i, mi);
+    wasm_v128_store(v_out + i, vi);
+  }
+  for (; i < size; i++) {
+    float mi = m[i] * b1 + g[i] * one_minus_b1;
+    float vi = v[i] * b2 + (g[i] * g[i]) * one_minus_b2;
+    float step = (mi / c1) / (__builtin_sqrtf(vi / c2) + eps);
+    value_out[i] = step * neg_lr + value[i];
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from "./conv-grads";
 import { add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
+import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
 
@@ -38,9 +39,14 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
   Multiply: multiply,
 };
 
+/** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
+export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]> = {
+  [ADAM_KERNEL]: adamUpdateKernel,
+};
+
 export function registerWasmTrainingKernels(): void {
   for (const name of Object.keys(WASM_FAST_KERNELS)) rememberStockKernel(name);
-  for (const [kernelName, kernelFunc] of Object.entries({ ...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS })) {
+  for (const [kernelName, kernelFunc] of Object.entries({ ...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS, ...WASM_EXTRA_KERNELS })) {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
