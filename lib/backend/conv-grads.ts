@@ -181,6 +181,7 @@ export function conv2DBackpropFilter(args: {
       // The second part of the batch on the helper thread, into its own zeroed buffer; the two are added after.
       const mine = n - (n >> 1);
       const dw2 = zeros(backend, attrs.filterShape);
+      let helperMayWrite = false;
       try {
         const x2 = ptr(backend, x) + mine * info.inHeight * info.inWidth * info.inChannels * 4;
         const dy2 = ptr(backend, dy) + mine * info.outHeight * info.outWidth * info.outChannels * 4;
@@ -196,10 +197,13 @@ export function conv2DBackpropFilter(args: {
           return dw;
         }
       } catch (err) {
-        backend.disposeData(dw.dataId); // the helper hung: this call fails without leaking its output
+        // The helper hung: this call fails. Its buffer dw2 stays allocated (a one-off leak) because the worker
+        // may still be writing to it; freeing it could corrupt a later tensor.
+        backend.disposeData(dw.dataId);
+        helperMayWrite = true;
         throw err;
       } finally {
-        backend.disposeData(dw2.dataId);
+        if (!helperMayWrite) backend.disposeData(dw2.dataId);
       }
     }
     native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), n, ...(shape as Shape12));
@@ -291,6 +295,7 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
       // As in conv2DBackpropFilter: the helper's part of the batch goes into its own zeroed buffer, then added.
       const mine = n - (n >> 1);
       const dw2 = zeros(backend, [kh, kw, c, m]);
+      let helperMayWrite = false;
       try {
         const x2 = ptr(backend, x) + mine * h * w * c * 4;
         const dy2 = ptr(backend, dy) + mine * oh * ow * cm * 4;
@@ -305,10 +310,13 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
           return out;
         }
       } catch (err) {
+        // The helper hung: this call fails. Its buffer dw2 stays allocated (a one-off leak) because the worker
+        // may still be writing to it; freeing it could corrupt a later tensor.
         backend.disposeData(out.dataId);
+        helperMayWrite = true;
         throw err;
       } finally {
-        backend.disposeData(dw2.dataId);
+        if (!helperMayWrite) backend.disposeData(dw2.dataId);
       }
     }
     run(ptr(backend, x), ptr(backend, dy), ptr(backend, out), n);

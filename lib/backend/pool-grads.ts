@@ -54,7 +54,8 @@ export function maxPoolGrad(args: {
             run(x2, dy2, dx2, n - mine);
           });
       } catch (err) {
-        backend.disposeData(out.dataId); // the helper hung: this call fails without leaking its output
+        // The helper hung and may still be writing its slice of `out`: leave that buffer allocated (a one-off
+        // leak) rather than free memory another thread writes to.
         throw err;
       }
       if (split) return out;

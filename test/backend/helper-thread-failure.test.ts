@@ -95,7 +95,8 @@ describe("helper thread failures", () => {
       }
       assert.equal(helperThreadStatus(m).state, "retired");
       assert.equal(tf.memory().numTensors, tensors, "no tensors left behind");
-      assert.equal((tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds(), dataIds, "no wasm buffers left behind");
+      // Exactly one buffer stays: the one the hung helper may still write to (freeing it could corrupt a later tensor).
+      assert.equal((tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds(), dataIds + 1, "only the helper's buffer kept");
       assertClose(await onBackend("wasm", c.build(BATCH)), references.get(c.kernel)!, TOL, "the next call, on one thread, vs cpu");
     });
   }
