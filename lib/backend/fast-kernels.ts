@@ -14,7 +14,26 @@
  *   transposes, so transpose the operand first (cheap) and multiply with XNNPACK.
  */
 import * as tf from "@tensorflow/tfjs";
+import { HelperExport, splitOnHelper } from "./helper-thread";
 import { WasmBackendLike, compiledKernels, ptr, runWasmKernel } from "./wasm-util";
+
+/** Row-wise kernels on fewer elements than this stay on one thread (the hand-over costs more than it saves). */
+const PARALLEL_MIN_ELEMENTS = 1 << 18;
+
+/**
+ * Runs a row-wise compiled kernel over [rows, cols]: the last half of the rows on the helper thread when there
+ * is enough work and a helper is ready, else all rows here. `args(r0, count)` gives the kernel's arguments for
+ * rows r0..r0+count-1; the kernel must overwrite (not accumulate into) its output rows, so a failed helper part
+ * can simply be recomputed.
+ */
+function overRows(backend: WasmBackendLike, name: HelperExport, rows: number, cols: number, args: (r0: number, count: number) => number[], run: (a: number[]) => void): void {
+  if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
+    const mine = rows - (rows >> 1);
+    const theirs = args(mine, rows - mine);
+    if (splitOnHelper(backend.wasm, name, theirs, () => run(args(0, mine)), () => run(theirs))) return;
+  }
+  run(args(0, rows));
+}
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 type KernelFn = (args: Args) => tf.TensorInfo | tf.TensorInfo[];
@@ -83,7 +102,9 @@ export function fusedBatchNorm(args: Args): tf.TensorInfo {
   const out = backend.makeOutput(x.shape, "float32");
   try {
     (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
-    native.batch_norm_rows(ptr(backend, x), ptr(backend, coef), ptr(backend, out), size / cols, cols);
+    const [xp, cp, op] = [ptr(backend, x), ptr(backend, coef), ptr(backend, out)];
+    overRows(backend, "batch_norm_rows", size / cols, cols, (r0, n) => [xp + r0 * cols * 4, cp, op + r0 * cols * 4, n, cols],
+      (a) => native.batch_norm_rows(a[0], a[1], a[2], a[3], a[4]));
   } finally {
     backend.disposeData(coef.dataId);
   }
@@ -109,12 +130,28 @@ function reduceLeading(name: "Sum" | "Mean", args: Args): tf.TensorInfo {
   const [k, rows, cols] = split;
   const rest = x.shape.slice(k);
   const out = backend.makeOutput(keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest, "float32");
-  native.sum_rows(ptr(backend, x), ptr(backend, out), rows, cols);
+  sumRows(backend, ptr(backend, x), ptr(backend, out), rows, cols);
   if (name === "Mean") {
     const view = backend.typedArrayFromHeap(out) as Float32Array;
     for (let i = 0; i < view.length; i++) view[i] /= rows;
   }
   return out;
+}
+
+/** out[j] = sum over rows of x[i][j]; big inputs split by rows over the helper thread (two partial sums added). */
+function sumRows(backend: WasmBackendLike, x: number, out: number, rows: number, cols: number): void {
+  const native = compiledKernels(backend)!;
+  if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
+    const mine = rows - (rows >> 1);
+    const partial = backend.makeOutput([cols], "float32");
+    const theirs = [x + mine * cols * 4, ptr(backend, partial), rows - mine, cols];
+    const split = splitOnHelper(backend.wasm, "sum_rows", theirs, () => native.sum_rows(x, out, mine, cols),
+      () => native.sum_rows(theirs[0], theirs[1], theirs[2], theirs[3]));
+    if (split) native.binary_rows(out, ptr(backend, partial), out, 1, cols, 0, 0, 0);
+    backend.disposeData(partial.dataId);
+    if (split) return;
+  }
+  native.sum_rows(x, out, rows, cols);
 }
 
 export const sum = (args: Args): tf.TensorInfo => reduceLeading("Sum", args);
@@ -199,7 +236,11 @@ function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => t
     if (size === 0 || outShape.length === 0 || am === undefined || bm === undefined) return callStock(name, args);
     const cols = outShape[outShape.length - 1];
     const out = backend.makeOutput(outShape, "float32");
-    native.binary_rows(ptr(backend, a), ptr(backend, b), ptr(backend, out), size / cols, cols, am, bm, op);
+    const [ap, bp, op0] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
+    const step = cols * 4;
+    overRows(backend, "binary_rows", size / cols, cols,
+      (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op],
+      (x) => native.binary_rows(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]));
     return out;
   };
 }

@@ -26,6 +26,7 @@ export const HELPER_EXPORTS = [
   "depthwise_backprop_filter",
   "sum_rows",
   "binary_rows",
+  "batch_norm_rows",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -3,6 +3,8 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
+import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
+import { WasmBackendLike } from "../../lib/backend/wasm-util";
 
 const TOL = 1e-5;
 
@@ -133,6 +135,36 @@ describe("fast wasm kernels match cpu", () => {
           1e-3,
         );
       assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 1e-6, "batchNorm");
+    });
+  }
+});
+
+describe("big elementwise kernels split over the helper thread", () => {
+  before(readyWasm);
+
+  const shape = [37, 91, 83]; // 279,461 elements: above the split threshold, odd row counts
+  const x = randomArray(37 * 91 * 83, 41);
+  const cases: Array<[string, "binary_rows" | "sum_rows" | "batch_norm_rows", () => tf.Tensor]> = [
+    ["add full + per-channel", "binary_rows", () => tf.add(tf.tensor(x, shape), tf.tensor(randomArray(83, 42), [83]))],
+    ["multiply full * full", "binary_rows", () => tf.mul(tf.tensor(x, shape), tf.tensor(randomArray(x.length, 43), shape))],
+    ["sub scalar - full", "binary_rows", () => tf.sub(tf.scalar(0.5), tf.tensor(x, shape))],
+    ["sum over leading axes", "sum_rows", () => tf.sum(tf.tensor(x, shape), [0, 1])],
+    ["mean over the first axis", "sum_rows", () => tf.mean(tf.tensor(x, shape), 0)],
+    ["batchNorm per channel", "batch_norm_rows", () => {
+      const stat = (seed: number, shift: number) => tf.add(tf.tensor1d(randomArray(83, seed)), shift);
+      return tf.batchNorm(tf.tensor(x, shape), stat(44, 0), stat(45, 2), stat(46, 0), stat(47, 1), 1e-3);
+    }],
+  ];
+  for (const [what, exportName, fn] of cases) {
+    it(`${what} matches cpu, with the helper taking half the rows`, async () => {
+      const backend = tf.findBackend("wasm") as unknown as WasmBackendLike;
+      assert.equal(await helperThreadReady(backend.wasm), true, "the helper should start on the threaded build");
+      const calls = helperCalls(exportName);
+      const tensors = tf.memory().numTensors;
+      const got = await onBackend("wasm", fn);
+      assert.equal(helperCalls(exportName), calls + 1, `the helper should have run ${exportName} once`);
+      assert.equal(tf.memory().numTensors, tensors);
+      assertClose(got, await onBackend("cpu", fn), 1e-5, what);
     });
   }
 });
