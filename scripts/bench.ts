@@ -15,6 +15,7 @@
  * make peak memory (maxRSS) per workload.
  */
 import { CommanderError } from "commander";
+import * as os from "os";
 import { setupBackend, BackendInfo } from "../lib/backend";
 import { BenchOptions, parseBenchArgs } from "./bench-options";
 import { formatProfile, profileJson, profileWorkload } from "./bench-profile";
@@ -55,6 +56,9 @@ interface RoundRun {
 }
 
 type Contender = { kind: "ours" } | { kind: "torch"; threads: number };
+
+/** 1-minute load averages sampled before each run: how busy the shared machine was (our own run adds ~its threads). */
+const loadSamples: number[] = [];
 
 async function childMain(opts: BenchOptions): Promise<void> {
   await setupBackend({ quiet: true });
@@ -108,6 +112,7 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
   const runs = new Map<Contender, RoundRun[]>(contenders.map((c) => [c, []]));
   for (const { round, contender } of roundSchedule(opts.rounds, contenders)) {
     const name = label(contender, info);
+    loadSamples.push(os.loadavg()[0]);
     try {
       const r = contender.kind === "ours" ? await runOurs(id, opts, info) : await runTorchPeer(id, opts.warmup, opts.steps, contender.threads);
       runs.get(contender)!.push(r);
@@ -142,8 +147,10 @@ function printTable(results: Result[], opts: BenchOptions, torchNote: string | u
   console.log("|---|---|---|---|---|---|---|---|---|---|");
   for (const r of results) {
     const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest" : "";
+    const ms = (x: number) => x.toFixed(1);
     console.log(
-      `| ${r.workload} | ${r.backend} | ${r.threads} | ${r.stepMs} | ${r.p25Ms}-${r.p75Ms} | ${r.minMs} | ${r.epochS} | ${r.gflops} | ${r.peakRssMB} | ${ratio} |`,
+      `| ${r.workload} | ${r.backend} | ${r.threads} | ${ms(r.stepMs)} | ${ms(r.p25Ms)}-${ms(r.p75Ms)} | ${ms(r.minMs)} | ` +
+        `${r.epochS.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.peakRssMB} | ${ratio} |`,
     );
   }
   console.log(
@@ -151,6 +158,13 @@ function printTable(results: Result[], opts: BenchOptions, torchNote: string | u
       `each round a fresh process per contender, run in turn.`,
   );
   if (torchNote) console.log(torchNote);
+  if (loadSamples.length) {
+    console.log(
+      `1-minute load average before the runs: ${Math.min(...loadSamples).toFixed(1)}-${Math.max(...loadSamples).toFixed(1)} ` +
+        `on ${os.cpus().length} logical cores (the benchmark itself accounts for up to about its thread count; ` +
+        `more means other work shared the machine).`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
