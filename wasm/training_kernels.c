@@ -321,3 +321,76 @@ void adam_update(const float *value, const float *m, const float *v, const float
     v_out[i] = vi;
   }
 }
+
+/*
+ * One register tile of a forward convolution: NP (1..4) output pixels of one output row x NV (1..2) vectors of
+ * 4 output channels. Input pixel a of the tile starts at xb + a*p_step; for each of the kh filter rows r the
+ * kw*ci values under the filter are contiguous (x + r*x_row), and so are the matching filter rows (w + r*w_row,
+ * one row of co floats per value). The same 4x2 shape as dw_tile, for the same register reasons.
+ */
+INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
+                      float *out, int np, int nv, int co_valid) {
+  v128_t acc[4][2];
+  for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = wasm_f32x4_splat(0);
+  for (int r = 0; r < kh; r++) {
+    const float *xp = xb + r * x_row;
+    const float *wp = wb + r * w_row;
+    for (int c = 0; c < k; c++, wp += co) {
+      v128_t d0 = wasm_v128_load(wp), d1 = d0;
+      if (nv > 1) d1 = wasm_v128_load(wp + 4);
+      for (int a = 0; a < 4; a++) {
+        if (a >= np) break;
+        v128_t xv = wasm_v128_load32_splat(xp + a * p_step + c);
+        acc[a][0] = wasm_f32x4_add(acc[a][0], wasm_f32x4_mul(xv, d0));
+        if (nv > 1) acc[a][1] = wasm_f32x4_add(acc[a][1], wasm_f32x4_mul(xv, d1));
+      }
+    }
+  }
+  for (int a = 0; a < np; a++) {
+    float *o = out + (long)a * co;
+    if (co_valid == 4 * nv) {
+      wasm_v128_store(o, acc[a][0]);
+      if (nv > 1) wasm_v128_store(o + 4, acc[a][1]);
+    } else {
+      float tmp[8];
+      wasm_v128_store(tmp, acc[a][0]);
+      wasm_v128_store(tmp + 4, acc[a][1]);
+      for (int c = 0; c < co_valid; c++) o[c] = tmp[c];
+    }
+  }
+}
+
+static void conv_tile_any(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
+                          float *out, int np, int nv, int co_valid) {
+#define CASE(P, V) \
+  case (P)*4 + (V): conv_tile(xb, x_row, p_step, wb, w_row, co, kh, k, out, P, V, co_valid); return;
+  switch (np * 4 + nv) {
+    CASE(1, 1) CASE(1, 2) CASE(2, 1) CASE(2, 2) CASE(3, 1) CASE(3, 2) CASE(4, 1) CASE(4, 2)
+  }
+#undef CASE
+}
+
+/*
+ * Conv2D, NHWC, "valid" on an input the caller has already padded: out[b][p][q][o] =
+ * sum_{i,j,c} x[b][p*sh+i][q*sw+j][c] * w[i][j][c][o]. out is overwritten. Reads up to 3 floats past the end of
+ * w when co % 4 != 0 (never used), so the caller keeps 16 spare bytes after w.
+ */
+EXPORT(conv2d_forward)
+void conv2d_forward(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
+                    int kh, int kw, int sh, int sw) {
+  long x_row = (long)wd * ci, w_row = (long)kw * ci * co;
+  for (int b = 0; b < n; b++) {
+    for (int p = 0; p < oh; p++) {
+      const float *xrow = x + ((long)b * h + (long)p * sh) * x_row;
+      float *orow = out + (((long)b * oh + p) * ow) * co;
+      for (int q0 = 0; q0 < ow; q0 += 4) {
+        int np = min_i(4, ow - q0);
+        for (int o0 = 0; o0 < co; o0 += 8) {
+          int valid = min_i(8, co - o0);
+          conv_tile_any(xrow + (long)q0 * sw * ci, x_row, sw * ci, w + o0, w_row, co, kh, kw * ci,
+                        orow + (long)q0 * co + o0, np, (valid + 3) / 4, valid);
+        }
+      }
+    }
+  }
+}

@@ -13,6 +13,7 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
+import { convValid } from "./conv-forward";
 import { splitOnHelper } from "./helper-thread";
 import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
@@ -121,7 +122,7 @@ export function conv2DBackpropInput(args: {
   const padded = dilateAndPad(backend, dy, info);
   const flipped = flipSwapFilter(backend, filter);
   try {
-    return runWasmKernel(backend, "Conv2D", { x: padded, filter: flipped }, {
+    return convValid(backend, padded, flipped, 1, 1) ?? runWasmKernel(backend, "Conv2D", { x: padded, filter: flipped }, {
       strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1],
     });
   } finally {

@@ -27,6 +27,7 @@ export const HELPER_EXPORTS = [
   "sum_rows",
   "binary_rows",
   "batch_norm_rows",
+  "conv2d_forward",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -24,6 +24,10 @@ export interface NativeKernels {
   sum_rows(x: number, out: number, rows: number, cols: number): void;
   binary_rows(a: number, b: number, out: number, rows: number, cols: number, aMode: number, bMode: number, op: number): void;
   batch_norm_rows(x: number, coef: number, out: number, rows: number, cols: number): void;
+  conv2d_forward(
+    x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
+    kh: number, kw: number, sh: number, sw: number,
+  ): void;
   adam_update(
     value: number, m: number, v: number, g: number, valueOut: number, mOut: number, vOut: number, size: number,
     b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number,

@@ -12,6 +12,7 @@ import {
 } from "./conv-grads";
 import { add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
+import { conv2D, rememberStockConv2D } from "./conv-forward";
 import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -27,6 +28,7 @@ export const WASM_TRAINING_KERNELS: Record<string, BackendKernel> = {
 
 /** Faster versions of stock kernels (they call the stock kernel outside the cases they speed up). */
 export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
+  Conv2D: conv2D,
   Identity: identity,
   Cast: cast,
   FusedBatchNorm: fusedBatchNorm,
@@ -46,6 +48,7 @@ export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorI
 
 export function registerWasmTrainingKernels(): void {
   for (const name of Object.keys(WASM_FAST_KERNELS)) rememberStockKernel(name);
+  rememberStockConv2D();
   for (const [kernelName, kernelFunc] of Object.entries({ ...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS, ...WASM_EXTRA_KERNELS })) {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });

@@ -1,0 +1,55 @@
+/** Our wasm Conv2D (compiled kernel, padding by copy, batch split over the helper thread) vs the cpu backend. */
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
+import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
+import { WasmBackendLike } from "../../lib/backend/wasm-util";
+
+const TOL = 1e-5;
+
+describe("wasm Conv2D forward", () => {
+  before(readyWasm);
+
+  const cases = [
+    { n: 1, h: 7, w: 6, ci: 3, k: 3, s: 1, pad: "valid", co: 5 },
+    { n: 2, h: 9, w: 11, ci: 4, k: 3, s: 1, pad: "same", co: 8 },
+    { n: 3, h: 10, w: 9, ci: 5, k: 5, s: 2, pad: "same", co: 13 },
+    { n: 2, h: 12, w: 12, ci: 6, k: 1, s: 1, pad: "valid", co: 7 },
+    { n: 2, h: 13, w: 8, ci: 2, k: 2, s: 2, pad: "valid", co: 3 },
+    { n: 2, h: 8, w: 8, ci: 3, k: 4, s: 1, pad: "same", co: 9 },
+    { n: 1, h: 6, w: 7, ci: 3, k: 3, s: 2, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], co: 6 },
+  ] as const;
+  for (const c of cases) {
+    it(`matches cpu: ${JSON.stringify(c)}`, async () => {
+      const x = randomArray(c.n * c.h * c.w * c.ci, 51);
+      const w = randomArray(c.k * c.k * c.ci * c.co, 52);
+      const fn = () =>
+        tf.conv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.ci]), tf.tensor4d(w, [c.k, c.k, c.ci, c.co]), c.s,
+          c.pad as unknown as "same");
+      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "conv2d");
+    });
+  }
+
+  it("splits a big batch over the helper thread and still matches cpu, without leaking", async () => {
+    const backend = tf.findBackend("wasm") as unknown as WasmBackendLike;
+    assert.equal(await helperThreadReady(backend.wasm), true);
+    const [n, h, w, ci, co] = [5, 20, 19, 8, 12];
+    const x = randomArray(n * h * w * ci, 53);
+    const f = randomArray(3 * 3 * ci * co, 54);
+    const fn = () => tf.conv2d(tf.tensor4d(x, [n, h, w, ci]), tf.tensor4d(f, [3, 3, ci, co]), 1, "same");
+    const calls = helperCalls("conv2d_forward");
+    const tensors = tf.memory().numTensors;
+    const got = await onBackend("wasm", fn);
+    assert.equal(helperCalls("conv2d_forward"), calls + 1);
+    assert.equal(tf.memory().numTensors, tensors);
+    assertClose(got, await onBackend("cpu", fn), TOL, "conv2d split");
+  });
+
+  it("leaves dilated convolutions to the stock kernel (same numbers as cpu)", async () => {
+    const x = randomArray(2 * 9 * 9 * 3, 55);
+    const f = randomArray(3 * 3 * 3 * 4, 56);
+    const fn = () => tf.conv2d(tf.tensor4d(x, [2, 9, 9, 3]), tf.tensor4d(f, [3, 3, 3, 4]), 1, "same", "NHWC", 2);
+    assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dilated conv2d");
+  });
+});
