@@ -10,12 +10,14 @@
  *   index computation.
  * - Add / Sub / Multiply where an operand is full, per-channel (last axis) or scalar: the stock kernels take a
  *   slow generic broadcasting loop for BatchNorm's per-channel terms.
- * - BatchMatMul with transposeA/B (dense-layer gradients): the stock kernel uses XNNPACK only without
- *   transposes, so transpose the operand first (cheap) and multiply with XNNPACK.
+ * - BatchMatMul (dense layers and their gradients): our compiled convolution kernel as a 1x1 convolution, after
+ *   transposing an operand where asked; XNNPACK re-packs its weight operand on every call and the stock kernel
+ *   falls into a scalar loop for transposed operands.
  */
 import * as tf from "@tensorflow/tfjs";
 import { HelperExport, splitOnHelper } from "./helper-thread";
-import { WasmBackendLike, compiledKernels, ptr, runWasmKernel } from "./wasm-util";
+import { NativeKernels } from "./native-kernels";
+import { WasmBackendLike, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
 
 /** Row-wise kernels on fewer elements than this stay on one thread (the hand-over costs more than it saves). */
 const PARALLEL_MIN_ELEMENTS = 1 << 18;
@@ -161,7 +163,15 @@ export function batchMatMul(args: Args): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-  if ((!transposeA && !transposeB) || a.dtype !== "float32" || b.dtype !== "float32") return callStock("BatchMatMul", args);
+  const native = compiledKernels(backend);
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return callStock("BatchMatMul", args);
+  const outer = (t: tf.TensorInfo) => t.shape.slice(0, -2);
+  const [oa, ob] = [outer(a), outer(b)];
+  const same = oa.length === ob.length && oa.every((d, i) => d === ob[i]);
+  const single = (o: number[]) => tf.util.sizeFromShape(o) === 1;
+  // Our kernel handles equal batch dimensions, or one side without any (the usual dense-layer case).
+  const ownKernel = native !== undefined && (same || (single(oa) && oa.length <= ob.length) || (single(ob) && ob.length <= oa.length));
+  if (!ownKernel && !transposeA && !transposeB) return callStock("BatchMatMul", args);
   const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
     const r = t.shape.length;
     const perm = [...Array(r).keys()];
@@ -171,6 +181,9 @@ export function batchMatMul(args: Args): tf.TensorInfo {
   const a2 = transposeA ? swapLast(a) : a;
   const b2 = transposeB ? swapLast(b) : b;
   try {
+    // The output's batch dimensions: the side with real batches, else the longer (all-ones) list, as tfjs does.
+    const outShape = !single(oa) ? oa : !single(ob) ? ob : oa.length >= ob.length ? oa : ob;
+    if (ownKernel && hasSlack(backend, b2, 16)) return matMul(backend, native!, a2, b2, outShape);
     return callStock("BatchMatMul", { ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
   } finally {
     if (a2 !== a) backend.disposeData(a2.dataId);
@@ -178,6 +191,39 @@ export function batchMatMul(args: Args): tf.TensorInfo {
   }
 }
 
+/**
+ * [..., M, K] x [..., K, N] (equal batch dimensions, or a side without any broadcast) with the compiled
+ * convolution kernel: a matrix product is a 1x1 convolution of M "pixels" with K channels. The rows of a single
+ * product split over the helper thread.
+ */
+function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInfo, b: tf.TensorInfo, outer: number[]): tf.TensorInfo {
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 1];
+  const ba = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const bb = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = tf.util.sizeFromShape(outer);
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  if (batch * m * n === 0) return out;
+  if (k === 0) {
+    (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+    return out;
+  }
+  const [ap, bp, op] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
+  const rows = (x: number, w: number, o: number, count: number) => native.conv2d_forward(x, w, o, 1, 1, count, k, 1, count, n, 1, 1, 1, 1);
+  for (let i = 0; i < batch; i++) {
+    const x = ap + (ba === 1 ? 0 : i * m * k * 4);
+    const w = bp + (bb === 1 ? 0 : i * k * n * 4);
+    const o = op + i * m * n * 4;
+    if (batch === 1 && m >= 8 && m * k * n >= PARALLEL_MIN_ELEMENTS * 4) {
+      const mine = m - (m >> 1);
+      const theirs = [x + mine * k * 4, w, o + mine * n * 4, 1, 1, m - mine, k, 1, m - mine, n, 1, 1, 1, 1];
+      const redo = () => rows(theirs[0], w, theirs[2], m - mine);
+      if (splitOnHelper(backend.wasm, "conv2d_forward", theirs, () => rows(x, w, o, mine), redo)) continue;
+    }
+    rows(x, w, o, m);
+  }
+  return out;
+}
 
 type Numeric = Float32Array | Int32Array | Uint8Array;
 

@@ -50,6 +50,38 @@ describe("fast wasm kernels match cpu", () => {
     }
   }
 
+  it("matMul broadcasts a batch of one against a batch of three", async () => {
+    const a = randomArray(1 * 4 * 7, 13);
+    const b = randomArray(3 * 7 * 5, 14);
+    const fn = () => tf.matMul(tf.tensor3d(a, [1, 4, 7]), tf.tensor3d(b, [3, 7, 5]));
+    assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "broadcast matMul");
+  });
+
+  for (const [sa, sb] of [[[1, 3, 4], [4, 2]], [[3, 4], [1, 4, 2]], [[2, 3, 3, 4], [2, 3, 4, 5]]] as Array<[number[], number[]]>) {
+    it(`matMul ${JSON.stringify(sa)} x ${JSON.stringify(sb)} has tfjs's output shape and values`, async () => {
+      const fn = () => tf.matMul(tf.tensor(randomArray(tf.util.sizeFromShape(sa), 17), sa), tf.tensor(randomArray(tf.util.sizeFromShape(sb), 18), sb));
+      const shapeOn = async (backend: "cpu" | "wasm") => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => fn().shape);
+      };
+      assert.deepEqual(await shapeOn("wasm"), await shapeOn("cpu"));
+      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "matMul shapes");
+    });
+  }
+
+  it("a big matMul splits its rows over the helper thread and matches cpu", async () => {
+    const backend = tf.findBackend("wasm") as unknown as WasmBackendLike;
+    assert.equal(await helperThreadReady(backend.wasm), true);
+    const [m, k, n] = [301, 257, 70];
+    const a = randomArray(m * k, 15);
+    const b = randomArray(n * k, 16);
+    const fn = () => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [n, k]), false, true);
+    const calls = helperCalls("conv2d_forward");
+    const got = await onBackend("wasm", fn);
+    assert.equal(helperCalls("conv2d_forward"), calls + 1);
+    assertClose(got, await onBackend("cpu", fn), TOL, "big matMul");
+  });
+
   for (const [shape, reps] of [
     [[1, 1, 1, 5], [3, 4, 2, 1]],
     [[2, 3], [2, 2]],
