@@ -113,7 +113,7 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
 
 /*
  * MaxPoolGrad, NHWC: each dy goes to the FIRST maximum of its window in row-major order, the search starting
- * at -infinity (like TensorFlow and tfjs's cpu backend). dx must be zeroed by the caller.
+ * at -infinity (like TensorFlow and tfjs's cpu backend). dx is overwritten (the kernel clears it first).
  * "First maximum from -infinity" is the same as: take the window's first value, then move only on a strictly
  * greater one (a NaN first value stays, as on cpu). Four channels at a time: the winning window position is
  * tracked per lane, then dy is added to every position under a lane mask, so overlapping windows also work.
@@ -121,9 +121,15 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
                    int fw, int sh, int sw, int pt, int pl) {
+  const long image = (long)h * w * c;
   for (int b = 0; b < n; b++) {
-    const float *xb = x + (long)b * h * w * c;
-    float *dxb = dx + (long)b * h * w * c;
+    const float *xb = x + b * image;
+    float *dxb = dx + b * image;
+    /* Clear this image's dx here (not in the caller): it is then still in cache for the adds below, and each
+       thread clears its own part of the batch. */
+    long z = 0;
+    for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, wasm_f32x4_splat(0));
+    for (; z < image; z++) dxb[z] = 0;
     for (int p = 0; p < oh; p++) {
       int r0 = max_i(p * sh - pt, 0), r1 = min_i(p * sh - pt + fh, h);
       if (r0 >= r1) continue;
@@ -392,5 +398,25 @@ void conv2d_forward(const float *x, const float *w, float *out, int n, int h, in
         }
       }
     }
+  }
+}
+
+/*
+ * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
+ * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
+ */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *out, int size) {
+  int i = 0;
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  for (; i + 4 <= size; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+    step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xv, xv));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < size; i++) {
+    float step = x[i] > 0 ? 1.0f : (x[i] != x[i] ? __builtin_nanf("") : 0.0f);
+    out[i] = dy[i] * step;
   }
 }

@@ -225,6 +225,24 @@ function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInf
   return out;
 }
 
+export const RELU_GRAD_KERNEL = "LessonsReluGrad";
+
+/** dy * step(x) in one pass (see relu_grad in wasm/training_kernels.c); the two halves on two threads when big. */
+export function reluGrad(args: Args): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const native = compiledKernels(backend);
+  if (!native) throw new Error(`${RELU_GRAD_KERNEL} needs the compiled training kernels (wasm/training_kernels.wasm).`);
+  const out = backend.makeOutput(x.shape, "float32");
+  const size = tf.util.sizeFromShape(x.shape);
+  const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
+  // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
+  const rows = Math.ceil(size / 4);
+  overRows(backend, "relu_grad", rows, 4, (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)],
+    (a) => native.relu_grad(a[0], a[1], a[2], a[3]));
+  return out;
+}
+
 type Numeric = Float32Array | Int32Array | Uint8Array;
 
 /** Tile by whole-block copies: for each axis from the last, repeat every block of the dims after it. */

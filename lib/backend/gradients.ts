@@ -6,9 +6,12 @@
  *   training step. Broadcasting dy with tf.broadcastTo (the Tile kernel) gives dy * 1 == dy without that array.
  * - FusedBatchNorm: tfjs tiles 1/sqrt(variance + eps) to the whole [N, H, W, C] shape before multiplying dy by
  *   it; a per-channel broadcast multiply gives the same products without the tiled tensor.
+ * - Relu: tfjs computes dy * cast(step(x)) in three kernels; on wasm one compiled kernel gives the same numbers
+ *   (elsewhere the stock formula runs).
  * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
+import { RELU_GRAD_KERNEL } from "./fast-kernels";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
 function broadcastBack(dy: tf.Tensor, xShape: number[], axis: number | number[]): tf.Tensor {
@@ -70,7 +73,20 @@ export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
   },
 };
 
-const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT];
+export const RELU_GRADIENT: tf.GradConfig = {
+  kernelName: tf.Relu,
+  inputsToSave: ["x"],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    const fused = tf.getBackend() === "wasm" && x.dtype === "float32" && tf.getKernel(RELU_GRAD_KERNEL, "wasm") !== undefined;
+    return {
+      x: () => (fused ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(x), "float32"))),
+    };
+  },
+};
+
+const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT, RELU_GRADIENT];
 
 /** tfjs's own gradient configs, kept when ours replace them (tests compare the two). */
 const stockGradients = new Map<string, tf.GradConfig>();

@@ -28,6 +28,7 @@ export const HELPER_EXPORTS = [
   "binary_rows",
   "batch_norm_rows",
   "conv2d_forward",
+  "relu_grad",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -33,8 +33,9 @@ export function maxPoolGrad(args: {
   const fh = info.effectiveFilterHeight;
   const fw = info.effectiveFilterWidth;
   const { top, left } = info.padInfo;
-  const out = zeros(backend, [n, h, w, c]);
   const native = compiledKernels(backend);
+  // The compiled kernel clears dx itself (per image, on whichever thread computes it).
+  const out = native ? backend.makeOutput([n, h, w, c], "float32") : zeros(backend, [n, h, w, c]);
   if (native) {
     const geometry = [h, w, c, oh, ow, fh, fw, info.strideHeight, info.strideWidth, top, left];
     const run = (xp: number, dyp: number, dxp: number, count: number) =>

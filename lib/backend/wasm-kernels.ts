@@ -10,7 +10,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
+import { RELU_GRAD_KERNEL, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
 import { conv2D, rememberStockConv2D } from "./conv-forward";
 import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
@@ -44,6 +44,7 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
 export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]> = {
   [ADAM_KERNEL]: adamUpdateKernel,
+  [RELU_GRAD_KERNEL]: reluGrad,
 };
 
 export function registerWasmTrainingKernels(): void {

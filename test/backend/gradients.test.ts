@@ -2,8 +2,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT, stockGradient } from "../../lib/backend/gradients";
+import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, RELU_GRADIENT, SUM_GRADIENT, stockGradient } from "../../lib/backend/gradients";
 import { randomArray, readyWasm } from "./helpers";
+import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
+import { WasmBackendLike } from "../../lib/backend/wasm-util";
 
 /** Values of the gradients computed by `run` with tfjs's stock gradient for `kernel` registered, then with ours. */
 function stockAndLean(kernel: string, lean: tf.GradConfig, run: () => tf.Tensor[]): [number[][], number[][]] {
@@ -28,6 +30,7 @@ describe("lean gradients", () => {
     assert.equal(tf.getGradient("Sum"), SUM_GRADIENT);
     assert.equal(tf.getGradient("Mean"), MEAN_GRADIENT);
     assert.equal(tf.getGradient("FusedBatchNorm"), FUSED_BATCH_NORM_GRADIENT);
+    assert.equal(tf.getGradient("Relu"), RELU_GRADIENT);
   });
 
   const shape = [3, 4, 2, 5];
@@ -67,6 +70,26 @@ describe("lean gradients", () => {
           return grads;
         });
         assert.deepEqual(got, want);
+      });
+    }
+  }
+
+  // Zeros, negative and positive x, NaN and infinities in x and dy (-0 results included: compared bit for bit),
+  // and a size big enough for the wasm kernel to split over two threads.
+  for (const size of [11, 300_003]) {
+    for (const backend of ["cpu", "wasm"] as const) {
+      it(`relu gradient on ${size} values on ${backend}`, async () => {
+        await tf.setBackend(backend);
+        const special = [0, -0, 1, -1, NaN, Infinity, -Infinity];
+        const x = randomArray(size, 61).map((v, i) => (i < special.length ? special[i] : v));
+        const dy = randomArray(size, 62).map((v, i) => (i >= 4 && i < 4 + special.length ? special[i - 4] : v));
+        const split = backend === "wasm" && size > 100_000;
+        if (split) assert.equal(await helperThreadReady((tf.findBackend("wasm") as unknown as WasmBackendLike).wasm), true);
+        const calls = helperCalls("relu_grad");
+        const [got, want] = stockAndLean("Relu", RELU_GRADIENT, () => [tf.grad((t: tf.Tensor) => tf.relu(t))(tf.tensor1d(x), tf.tensor1d(dy))]);
+        assert.deepEqual(got, want);
+        // On wasm the lean gradient is the compiled kernel: a big one hands half to the helper thread.
+        if (split) assert.equal(helperCalls("relu_grad"), calls + 1);
       });
     }
   }
