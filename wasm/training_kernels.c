@@ -180,9 +180,26 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
   }
 }
 
-/* out[j] = sum_i x[i][j] for x of shape [rows, cols]: a sum over leading axes without a transpose. */
+/*
+ * out[j] = sum_i x[i][j] for x of shape [rows, cols]: a sum over leading axes without a transpose. Up to
+ * SUM_COLS columns the sums live in a small buffer and x is read once, row by row (columns beyond the last
+ * multiple of 4, like the two of a 50-channel bias, included); wider inputs go column block by column block.
+ */
+#define SUM_COLS 2048
 EXPORT(sum_rows)
 void sum_rows(const float *x, float *out, int rows, int cols) {
+  if (cols <= SUM_COLS) {
+    float acc[SUM_COLS];
+    int vec = cols & ~3;
+    for (int j = 0; j < cols; j++) acc[j] = 0;
+    for (int i = 0; i < rows; i++) {
+      const float *row = x + (long)i * cols;
+      for (int j = 0; j < vec; j += 4) wasm_v128_store(acc + j, wasm_f32x4_add(wasm_v128_load(acc + j), wasm_v128_load(row + j)));
+      for (int j = vec; j < cols; j++) acc[j] += row[j];
+    }
+    for (int j = 0; j < cols; j++) out[j] = acc[j];
+    return;
+  }
   int j = 0;
   for (; j + 4 <= cols; j += 4) {
     v128_t acc = wasm_f32x4_splat(0);
