@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { splitOnHelper } from "./helper-thread";
 import { NativeKernels } from "./native-kernels";
-import { WasmBackendLike, as4D, compiledKernels, f32, hasSlack, ptr, zeros } from "./wasm-util";
+import { WasmBackendLike, as4D, compiledKernels, f32, hasSlack, ptr } from "./wasm-util";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 type Geometry = [number, number, number, number, number, number, number, number, number, number, number];
@@ -52,18 +52,29 @@ function run(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, 
   call(xp, op, n);
 }
 
-/** x [N, H, W, C] copied into a zeroed [N, hp, wp, C] at row `top`, column `left` (cropped to fit). */
+/**
+ * x [N, H, W, C] copied into a [N, hp, wp, C] buffer at row `top`, column `left` (cropped to fit), zero
+ * elsewhere. Only the border is cleared: the interior is written once, by the copy.
+ */
 export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number, wp: number, top: number, left: number): tf.TensorInfo {
   const [n, h, w, c] = as4D(x.shape, "x");
-  const out = zeros(backend, [n, hp, wp, c]);
+  if (top < 0 || left < 0) throw new Error(`padInput: negative offset (${top}, ${left})`);
+  const out = backend.makeOutput([n, hp, wp, c], "float32");
   const src = f32(backend, x);
   const dst = f32(backend, out);
-  const cols = Math.min(w, wp - left);
-  if (cols <= 0) return out;
+  const rows = Math.max(0, Math.min(h, hp - top));
+  const cols = Math.max(0, Math.min(w, wp - left));
+  const rowLen = wp * c;
   for (let b = 0; b < n; b++) {
-    for (let r = 0; r < h && top + r < hp; r++) {
+    const image = b * hp * rowLen;
+    dst.fill(0, image, image + top * rowLen);
+    dst.fill(0, image + (top + rows) * rowLen, image + hp * rowLen);
+    for (let r = 0; r < rows; r++) {
+      const row = image + (top + r) * rowLen;
+      dst.fill(0, row, row + left * c);
       const from = ((b * h + r) * w) * c;
-      dst.set(src.subarray(from, from + cols * c), ((b * hp + top + r) * wp + left) * c);
+      dst.set(src.subarray(from, from + cols * c), row + left * c);
+      dst.fill(0, row + (left + cols) * c, row + rowLen);
     }
   }
   return out;

@@ -13,7 +13,7 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
-import { convValid } from "./conv-forward";
+import { convValid, padInput } from "./conv-forward";
 import { splitOnHelper } from "./helper-thread";
 import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
@@ -68,6 +68,8 @@ function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.back
   const left = kw - 1 - info.padInfo.left;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
+  // Stride 1 is plain padding (the common case): clear only the border.
+  if (sh === 1 && sw === 1 && top >= 0 && left >= 0) return padInput(backend, dy, hp, wp, top, left);
   const out = zeros(backend, [n, hp, wp, c]);
   const src = f32(backend, dy);
   const dst = f32(backend, out);
