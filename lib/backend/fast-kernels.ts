@@ -256,6 +256,14 @@ export function tile(args: Args): tf.TensorInfo {
   const src = backend.typedArrayFromHeap(x) as Numeric;
   const dst = backend.typedArrayFromHeap(out) as Numeric;
   if (dst.length === 0) return out;
+  // Broadcasting over leading axes (the gradients of sums and means: [1, 1, 1, C] over [N, H, W, 1]) repeats
+  // the whole input: copy it once, then double the copied part with copyWithin (a few large memory moves).
+  const firstReal = x.shape.findIndex((d) => d > 1);
+  if (firstReal < 0 || reps.slice(firstReal).every((r) => r === 1)) {
+    dst.set(src);
+    for (let filled = src.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+    return out;
+  }
   // cur holds the tensor tiled along axes > axis; it grows axis by axis (only axes with reps > 1 cost a pass).
   let cur: Numeric = src;
   let shape = x.shape.slice();
