@@ -122,14 +122,21 @@ EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
                    int fw, int sh, int sw, int pt, int pl) {
   const long image = (long)h * w * c;
+  /* Disjoint windows (stride >= size, the usual 2x2/2) write their positions directly instead of adding; when
+     they also tile the whole image nothing needs clearing first. */
+  const int disjoint = sh >= fh && sw >= fw;
+  const int covers = disjoint && sh == fh && sw == fw && pt == 0 && pl == 0 && oh * sh == h && ow * sw == w;
+  const v128_t zero = wasm_f32x4_splat(0);
   for (int b = 0; b < n; b++) {
     const float *xb = x + b * image;
     float *dxb = dx + b * image;
-    /* Clear this image's dx here (not in the caller): it is then still in cache for the adds below, and each
+    /* Clear this image's dx here (not in the caller): it is then still in cache for the writes below, and each
        thread clears its own part of the batch. */
-    long z = 0;
-    for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, wasm_f32x4_splat(0));
-    for (; z < image; z++) dxb[z] = 0;
+    if (!covers) {
+      long z = 0;
+      for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, zero);
+      for (; z < image; z++) dxb[z] = 0;
+    }
     for (int p = 0; p < oh; p++) {
       int r0 = max_i(p * sh - pt, 0), r1 = min_i(p * sh - pt + fh, h);
       if (r0 >= r1) continue;
@@ -156,8 +163,9 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
           for (int r = r0; r < r1; r++) {
             for (int col = c0; col < c1; col++, k++) {
               float *d = dxb + ((long)r * w + col) * c + ch;
-              v128_t add = wasm_v128_and(gv, wasm_i32x4_eq(at, wasm_i32x4_splat(k)));
-              wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), add));
+              /* 0 + masked dy, as the add into a cleared dx gives (so a -0 dy still lands as +0). */
+              v128_t add = wasm_f32x4_add(zero, wasm_v128_and(gv, wasm_i32x4_eq(at, wasm_i32x4_splat(k))));
+              wasm_v128_store(d, disjoint ? add : wasm_f32x4_add(wasm_v128_load(d), add));
             }
           }
         }
@@ -167,6 +175,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
           for (int r = r0; r < r1; r++) {
             for (int col = c0; col < c1; col++) {
               long i = ((long)r * w + col) * c + ch;
+              if (disjoint) dxb[i] = 0;
               if (xb[i] > best) {
                 best = xb[i];
                 at = i;

@@ -84,16 +84,22 @@ for (const compiled of [true, false]) {
       }
     }
 
+    // c 3: the scalar path; c 5-8: SIMD lanes plus a tail. Windows that tile the image exactly (8x8 k2 s2),
+    // disjoint ones with gaps or leftovers (k2 s3, 7x9 k2 s2), and overlapping ones (s < k).
     const poolCases = [
-      { h: 8, w: 8, k: 2, s: 2, pad: "valid" as const },
-      { h: 7, w: 9, k: 2, s: 2, pad: "same" as const },
-      { h: 9, w: 9, k: 3, s: 2, pad: "valid" as const },
-      { h: 6, w: 7, k: 3, s: 1, pad: "same" as const },
+      { h: 8, w: 8, k: 2, s: 2, pad: "valid" as const, c: 3 },
+      { h: 7, w: 9, k: 2, s: 2, pad: "same" as const, c: 3 },
+      { h: 9, w: 9, k: 3, s: 2, pad: "valid" as const, c: 3 },
+      { h: 6, w: 7, k: 3, s: 1, pad: "same" as const, c: 3 },
+      { h: 8, w: 8, k: 2, s: 2, pad: "valid" as const, c: 6 },
+      { h: 9, w: 11, k: 2, s: 3, pad: "valid" as const, c: 5 },
+      { h: 7, w: 9, k: 2, s: 2, pad: "valid" as const, c: 8 },
+      { h: 7, w: 7, k: 3, s: 2, pad: "same" as const, c: 8 },
     ];
     for (const [pi, p] of poolCases.entries()) {
       for (const kind of ["random", "ties", "all-negative"] as const) {
-        it(`MaxPoolGrad ${p.h}x${p.w} k${p.k} s${p.s} ${p.pad} ${kind}`, async () => {
-          const xShape = [2, p.h, p.w, 3];
+        it(`MaxPoolGrad ${p.h}x${p.w}x${p.c} k${p.k} s${p.s} ${p.pad} ${kind}`, async () => {
+          const xShape = [2, p.h, p.w, p.c];
           let x = randomArray(tf.util.sizeFromShape(xShape), 60 + pi);
           // Ties: values quantised to a few levels so most windows hold repeated maxima.
           if (kind === "ties") x = x.map((v) => Math.round(v * 2) / 2);
@@ -109,10 +115,10 @@ for (const compiled of [true, false]) {
   });
 }
 
-function outShape(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid" }): number[] {
+function outShape(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid"; c: number }): number[] {
   const o = (n: number) => (p.pad === "same" ? Math.ceil(n / p.s) : Math.ceil((n - p.k + 1) / p.s));
-  return [2, o(p.h), o(p.w), 3];
+  return [2, o(p.h), o(p.w), p.c];
 }
-function outCount(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid" }): number {
+function outCount(p: { h: number; w: number; k: number; s: number; pad: "same" | "valid"; c: number }): number {
   return tf.util.sizeFromShape(outShape(p));
 }
