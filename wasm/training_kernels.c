@@ -446,3 +446,37 @@ void relu_grad(const float *dy, const float *x, float *out, int size) {
     out[i] = dy[i] * step;
   }
 }
+
+/*
+ * Most of FusedBatchNorm's gradient in one pass over [rows, cols] (cols = channels, at most SUM_COLS):
+ * dx = dy * k[c] (k = gamma / sqrt(variance + eps)), and per channel sums[c] = sum dy, sums[cols + c] =
+ * sum dy * (x - mean[c]), from which the caller derives the offset, scale, mean and variance gradients.
+ * coef holds mean then k (2 x cols); sums is overwritten.
+ */
+EXPORT(batch_norm_grad)
+void batch_norm_grad(const float *dy, const float *x, const float *coef, float *dx, float *sums, int rows, int cols) {
+  float s0[SUM_COLS], s1[SUM_COLS];
+  const float *mean = coef, *k = coef + cols;
+  int vec = cols & ~3;
+  for (int j = 0; j < cols; j++) s0[j] = s1[j] = 0;
+  for (int i = 0; i < rows; i++) {
+    const float *g = dy + (long)i * cols, *xr = x + (long)i * cols;
+    float *o = dx + (long)i * cols;
+    for (int j = 0; j < vec; j += 4) {
+      v128_t gv = wasm_v128_load(g + j);
+      v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j));
+      wasm_v128_store(o + j, wasm_f32x4_mul(gv, wasm_v128_load(k + j)));
+      wasm_v128_store(s0 + j, wasm_f32x4_add(wasm_v128_load(s0 + j), gv));
+      wasm_v128_store(s1 + j, wasm_f32x4_add(wasm_v128_load(s1 + j), wasm_f32x4_mul(gv, centred)));
+    }
+    for (int j = vec; j < cols; j++) {
+      o[j] = g[j] * k[j];
+      s0[j] += g[j];
+      s1[j] += g[j] * (xr[j] - mean[j]);
+    }
+  }
+  for (int j = 0; j < cols; j++) {
+    sums[j] = s0[j];
+    sums[cols + j] = s1[j];
+  }
+}

@@ -225,6 +225,69 @@ function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInf
   return out;
 }
 
+export const BATCH_NORM_GRAD_KERNEL = "LessonsBatchNormGrad";
+
+/** Most channels batch_norm_grad handles (its per-channel sums live in fixed buffers: SUM_COLS in the C source). */
+export const BATCH_NORM_GRAD_MAX_CHANNELS = 2048;
+
+/**
+ * FusedBatchNorm's gradient for per-channel statistics in one pass (batch_norm_grad in the C source). Inputs
+ * dy, x, mean, variance, scale (x [..., C], the rest [C]); attr varianceEpsilon. Outputs the gradients of x,
+ * mean, variance, scale and offset: dx = dy * scale / sqrt(variance + eps); d offset = sum dy;
+ * d scale = sum dy (x - mean) / sqrt(variance + eps); d mean = -scale / sqrt(variance + eps) * sum dy;
+ * d variance = -scale / 2 (variance + eps)^(-3/2) * sum dy (x - mean). The same values as tfjs's gradient up
+ * to float rounding (the sums are taken before the per-channel factors are applied).
+ */
+export function batchNormGrad(args: Args): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, x, mean, variance, scale } = args.inputs as Record<string, tf.TensorInfo>;
+  const { varianceEpsilon } = args.attrs as { varianceEpsilon: number };
+  const native = compiledKernels(backend);
+  const cols = x.shape[x.shape.length - 1];
+  if (!native || cols > BATCH_NORM_GRAD_MAX_CHANNELS) throw new Error(`${BATCH_NORM_GRAD_KERNEL} needs the compiled kernels and at most ${BATCH_NORM_GRAD_MAX_CHANNELS} channels.`);
+  const rows = tf.util.sizeFromShape(x.shape) / cols;
+  // Copies, not views: the allocations below may grow the wasm heap and detach views.
+  const [m, v, gamma] = [mean, variance, scale].map((t) => Float64Array.from(backend.typedArrayFromHeap(t) as Float32Array));
+  const invStd = new Float64Array(cols);
+  const coefValues = new Float32Array(2 * cols);
+  for (let c = 0; c < cols; c++) {
+    invStd[c] = 1 / Math.sqrt(v[c] + varianceEpsilon);
+    coefValues[c] = m[c];
+    coefValues[cols + c] = gamma[c] * invStd[c];
+  }
+  const coef = backend.makeOutput([2 * cols], "float32");
+  const sums = backend.makeOutput([2, cols], "float32");
+  const partial = backend.makeOutput([2, cols], "float32");
+  const dx = backend.makeOutput(x.shape, "float32");
+  try {
+    (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
+    const [gp, xp, cp, dp, sp, pp] = [dy, x, coef, dx, sums, partial].map((t) => ptr(backend, t));
+    const run = (r0: number, n: number, out: number) =>
+      native.batch_norm_grad(gp + r0 * cols * 4, xp + r0 * cols * 4, cp, dp + r0 * cols * 4, out, n, cols);
+    let split = false;
+    if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
+      const mine = rows - (rows >> 1);
+      const theirs = [gp + mine * cols * 4, xp + mine * cols * 4, cp, dp + mine * cols * 4, pp, rows - mine, cols];
+      split = splitOnHelper(backend.wasm, "batch_norm_grad", theirs, () => run(0, mine, sp), () => run(mine, rows - mine, pp));
+    }
+    if (split) native.binary_rows(sp, pp, sp, 1, 2 * cols, 0, 0, 0);
+    else run(0, rows, sp);
+    const s = Float64Array.from(backend.typedArrayFromHeap(sums) as Float32Array);
+    const outs = [0, 1, 2, 3].map(() => backend.makeOutput([cols], "float32"));
+    const [dMean, dVar, dScale, dOffset] = outs.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    for (let c = 0; c < cols; c++) {
+      const [sumDy, sumDyCentred] = [s[c], s[cols + c]];
+      dOffset[c] = sumDy;
+      dScale[c] = sumDyCentred * invStd[c];
+      dMean[c] = -gamma[c] * invStd[c] * sumDy;
+      dVar[c] = -0.5 * gamma[c] * invStd[c] * invStd[c] * invStd[c] * sumDyCentred;
+    }
+    return [dx, ...outs];
+  } finally {
+    for (const t of [coef, sums, partial]) backend.disposeData(t.dataId);
+  }
+}
+
 export const RELU_GRAD_KERNEL = "LessonsReluGrad";
 
 /** dy * step(x) in one pass (see relu_grad in wasm/training_kernels.c); the two halves on two threads when big. */

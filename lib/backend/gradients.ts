@@ -5,13 +5,14 @@
  *   copied to the backend; for BatchNorm statistics over a [64, 32, 32, 64] activation that took most of a
  *   training step. Broadcasting dy with tf.broadcastTo (the Tile kernel) gives dy * 1 == dy without that array.
  * - FusedBatchNorm: tfjs tiles 1/sqrt(variance + eps) to the whole [N, H, W, C] shape before multiplying dy by
- *   it; a per-channel broadcast multiply gives the same products without the tiled tensor.
+ *   it; a per-channel broadcast multiply gives the same products without the tiled tensor. On wasm, with
+ *   per-channel statistics, one compiled pass computes all five gradients (same values up to rounding).
  * - Relu: tfjs computes dy * cast(step(x)) in three kernels; on wasm one compiled kernel gives the same numbers
  *   (elsewhere the stock formula runs).
  * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
-import { RELU_GRAD_KERNEL } from "./fast-kernels";
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS, RELU_GRAD_KERNEL } from "./fast-kernels";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
 function broadcastBack(dy: tf.Tensor, xShape: number[], axis: number | number[]): tf.Tensor {
@@ -57,6 +58,17 @@ export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
     const g = dy as tf.Tensor;
     const [x, mean, variance, scale] = saved;
     const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+    const channels = x.shape[x.shape.length - 1];
+    const perChannel = (t: tf.Tensor | undefined) => t !== undefined && t.rank === 1 && t.shape[0] === channels && t.dtype === "float32";
+    if (
+      tf.getBackend() === "wasm" && tf.getKernel(BATCH_NORM_GRAD_KERNEL, "wasm") !== undefined && x.dtype === "float32" &&
+      channels <= BATCH_NORM_GRAD_MAX_CHANNELS && perChannel(mean) && perChannel(variance) && perChannel(scale)
+    ) {
+      // One compiled pass on wasm (the same values up to rounding); all five gradients come out of it at once.
+      const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy: g, x, mean, variance, scale },
+        { varianceEpsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
+    }
     const gamma = scale ?? tf.scalar(1);
     const centred = tf.sub(x, mean);
     const gTimesGamma = tf.mul(g, gamma);

@@ -29,6 +29,7 @@ export const HELPER_EXPORTS = [
   "batch_norm_rows",
   "conv2d_forward",
   "relu_grad",
+  "batch_norm_grad",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -10,7 +10,7 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { RELU_GRAD_KERNEL, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
+import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL, batchNormGrad, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
 import { conv2D, rememberStockConv2D } from "./conv-forward";
 import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
@@ -45,6 +45,7 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
 export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]> = {
   [ADAM_KERNEL]: adamUpdateKernel,
   [RELU_GRAD_KERNEL]: reluGrad,
+  [BATCH_NORM_GRAD_KERNEL]: batchNormGrad,
 };
 
 export function registerWasmTrainingKernels(): void {
