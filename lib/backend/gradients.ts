@@ -41,7 +41,8 @@ export const MEAN_GRADIENT: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
     const { axis } = attrs as unknown as { axis: number | number[] };
-    return { x: () => tf.div(broadcastBack(dy as tf.Tensor, x.shape, axis), reducedSize(x.shape, axis)) };
+    // Divide first, then broadcast: each element gets the same dy / n as tfjs's (dy * 1) / n, in one small division.
+    return { x: () => broadcastBack(tf.div(dy as tf.Tensor, reducedSize(x.shape, axis)), x.shape, axis) };
   },
 };
 
