@@ -480,3 +480,41 @@ void batch_norm_grad(const float *dy, const float *x, const float *coef, float *
     sums[cols + j] = s1[j];
   }
 }
+
+/*
+ * DepthwiseConv2dNativeBackpropInput, NHWC, channel multiplier 1: dx[b][r][col][ch] = sum over the taps (i, j)
+ * and output positions (p, q) with p*sh + i - pt = r and q*sw + j - pl = col of dy[b][p][q][ch] * w[i][j][ch].
+ * Scattered from each dy position, four channels at a time; dx is overwritten (cleared per image first).
+ */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(const float *dy, const float *w, float *dx, int n, int h, int wd, int c, int oh, int ow,
+                              int kh, int kw, int sh, int sw, int pt, int pl) {
+  const long image = (long)h * wd * c;
+  for (int b = 0; b < n; b++) {
+    float *dxb = dx + b * image;
+    long z = 0;
+    for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, wasm_f32x4_splat(0));
+    for (; z < image; z++) dxb[z] = 0;
+    for (int p = 0; p < oh; p++) {
+      for (int q = 0; q < ow; q++) {
+        const float *g = dy + (((long)b * oh + p) * ow + q) * c;
+        for (int i = 0; i < kh; i++) {
+          int r = p * sh + i - pt;
+          if (r < 0 || r >= h) continue;
+          for (int j = 0; j < kw; j++) {
+            int col = q * sw + j - pl;
+            if (col < 0 || col >= wd) continue;
+            float *d = dxb + ((long)r * wd + col) * c;
+            const float *wt = w + (long)(i * kw + j) * c;
+            int ch = 0;
+            for (; ch + 4 <= c; ch += 4) {
+              v128_t prod = wasm_f32x4_mul(wasm_v128_load(g + ch), wasm_v128_load(wt + ch));
+              wasm_v128_store(d + ch, wasm_f32x4_add(wasm_v128_load(d + ch), prod));
+            }
+            for (; ch < c; ch++) d[ch] += g[ch] * wt[ch];
+          }
+        }
+      }
+    }
+  }
+}

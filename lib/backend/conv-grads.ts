@@ -254,6 +254,24 @@ export function depthwiseConv2dNativeBackpropInput(args: {
   const info = convInfo(attrs.inputShape, filter.shape, attrs, true);
   const [n, h, w, c] = as4D(attrs.inputShape, "inputShape");
   const m = filter.shape[3];
+  const native = compiledKernels(backend);
+  if (native && m === 1 && dy.dtype === "float32" && filter.dtype === "float32") {
+    // Multiplier 1 (MobileNet's case): scatter dy straight into dx, no padded or zero-dilated copy of dy.
+    const out = backend.makeOutput([n, h, w, c], "float32");
+    const [oh, ow] = [info.outHeight, info.outWidth];
+    const geometry = [h, w, c, oh, ow, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+    const [dp, fp, op] = [ptr(backend, dy), ptr(backend, filter), ptr(backend, out)];
+    const run = (d: number, o: number, count: number) =>
+      native.depthwise_backprop_input(d, fp, o, count, ...(geometry as [number, number, number, number, number, number, number, number, number, number, number]));
+    if (n >= 2 && n * oh * ow * c * info.filterHeight * info.filterWidth >= PARALLEL_MIN_FLOPS / 2) {
+      const mine = n - (n >> 1);
+      const theirs = [dp + mine * oh * ow * c * 4, fp, op + mine * h * w * c * 4, n - mine, ...geometry];
+      // The kernel overwrites its slice of dx, so a failed helper part is simply computed again here.
+      if (splitOnHelper(backend.wasm, "depthwise_backprop_input", theirs, () => run(dp, op, mine), () => run(theirs[0], theirs[2], n - mine))) return out;
+    }
+    run(dp, op, n);
+    return out;
+  }
   const padded = dilateAndPad(backend, dy, info);
   const flipped = flipDepthwiseFilter(backend, filter);
   let perMultiplier: tf.TensorInfo | undefined;

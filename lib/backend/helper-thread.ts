@@ -30,6 +30,7 @@ export const HELPER_EXPORTS = [
   "conv2d_forward",
   "relu_grad",
   "batch_norm_grad",
+  "depthwise_backprop_input",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

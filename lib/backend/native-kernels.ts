@@ -29,6 +29,10 @@ export interface NativeKernels {
     kh: number, kw: number, sh: number, sw: number,
   ): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
+  depthwise_backprop_input(
+    dy: number, w: number, dx: number, n: number, h: number, wd: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
   batch_norm_grad(dy: number, x: number, coef: number, dx: number, sums: number, rows: number, cols: number): void;
   adam_update(
     value: number, m: number, v: number, g: number, valueOut: number, mOut: number, vOut: number, size: number,

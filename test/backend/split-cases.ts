@@ -1,5 +1,5 @@
 /**
- * The three kernels that split their batch over the helper thread, as runnable cases for a given batch size.
+ * The kernels that split their batch over the helper thread, as runnable cases for a given batch size.
  * Shapes are just above each kernel's minimum work for a batch of 3, with channel counts that are not multiples
  * of 4 (the SIMD tails) and overlapping pool windows.
  */
@@ -48,4 +48,12 @@ export const SPLIT_CASES: SplitCase[] = [
       }, { strides: [1, 1], pad: "same", dilations: [1, 1], filterShape: [3, 3, c, m] } as unknown as tf.NamedAttrMap) as tf.Tensor;
     },
   })),
+  {
+    kernel: "DepthwiseConv2dNativeBackpropInput (multiplier 1, stride 2)",
+    exportName: "depthwise_backprop_input",
+    build: (n) => () =>
+      tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: tensorOf([n, 24, 24, 93], 31), filter: tensorOf([3, 3, 93, 1], 32) }, {
+        strides: [2, 2], pad: "same", dilations: [1, 1], inputShape: [n, 48, 47, 93],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  },
 ];
