@@ -518,3 +518,130 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int n,
     }
   }
 }
+
+/*
+ * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of outputs costs 16 products per input and
+ * output channel pair instead of 36. The three transforms below surround 16 independent matrix products
+ * M[k] = V[k] (tiles x ci) * U[k] (ci x co), done by conv2d_forward as 1x1 convolutions.
+ * Filter: U[k][c][o] = (G g G^T)[k] for g = w[.][.][c][o], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+ */
+EXPORT(winograd_filter)
+void winograd_filter(const float *w, float *u, int ci, int co) {
+  long plane = (long)ci * co;
+  for (long e = 0; e < plane; e++) {
+    float g[9], t[12];
+    for (int i = 0; i < 9; i++) g[i] = w[i * plane + e];
+    for (int j = 0; j < 3; j++) { /* t = G g: 4 rows x 3 columns */
+      t[0 * 3 + j] = g[0 * 3 + j];
+      t[1 * 3 + j] = 0.5f * (g[0 * 3 + j] + g[1 * 3 + j] + g[2 * 3 + j]);
+      t[2 * 3 + j] = 0.5f * (g[0 * 3 + j] - g[1 * 3 + j] + g[2 * 3 + j]);
+      t[3 * 3 + j] = g[2 * 3 + j];
+    }
+    for (int i = 0; i < 4; i++) { /* (G g) G^T: 4 x 4 */
+      const float *r = t + i * 3;
+      u[(i * 4 + 0) * plane + e] = r[0];
+      u[(i * 4 + 1) * plane + e] = 0.5f * (r[0] + r[1] + r[2]);
+      u[(i * 4 + 2) * plane + e] = 0.5f * (r[0] - r[1] + r[2]);
+      u[(i * 4 + 3) * plane + e] = r[2];
+    }
+  }
+}
+
+/*
+ * Input: for each 4x4 patch at (2*ty, 2*tx) of each image (tile index t = (b*th + ty)*tw + tx), per channel,
+ * V[k][t][c] = (B^T d B)[k], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input must hold every patch:
+ * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch; four channels at a time.
+ */
+EXPORT(winograd_input)
+void winograd_input(const float *x, float *v, int h, int w, int ci, int th, int tw, int t0, int count, int total) {
+  long plane = (long)total * ci;
+  for (int t = t0; t < t0 + count; t++) {
+    int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
+    const float *d = x + (((long)b * h + 2 * ty) * w + 2 * tx) * ci;
+    float *out = v + (long)t * ci;
+    for (int c = 0; c < ci; c += 4) {
+      v128_t p[16], q[16];
+      int full = c + 4 <= ci;
+      for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+          const float *s = d + ((long)i * w + j) * ci + c;
+          if (full) p[i * 4 + j] = wasm_v128_load(s);
+          else {
+            float tmp[4] = {0, 0, 0, 0};
+            for (int l = 0; l < ci - c; l++) tmp[l] = s[l];
+            p[i * 4 + j] = wasm_v128_load(tmp);
+          }
+        }
+      for (int j = 0; j < 4; j++) { /* rows: q = B^T p */
+        q[0 * 4 + j] = wasm_f32x4_sub(p[0 * 4 + j], p[2 * 4 + j]);
+        q[1 * 4 + j] = wasm_f32x4_add(p[1 * 4 + j], p[2 * 4 + j]);
+        q[2 * 4 + j] = wasm_f32x4_sub(p[2 * 4 + j], p[1 * 4 + j]);
+        q[3 * 4 + j] = wasm_f32x4_sub(p[1 * 4 + j], p[3 * 4 + j]);
+      }
+      for (int i = 0; i < 4; i++) { /* columns: (B^T p) B */
+        v128_t r[4];
+        r[0] = wasm_f32x4_sub(q[i * 4 + 0], q[i * 4 + 2]);
+        r[1] = wasm_f32x4_add(q[i * 4 + 1], q[i * 4 + 2]);
+        r[2] = wasm_f32x4_sub(q[i * 4 + 2], q[i * 4 + 1]);
+        r[3] = wasm_f32x4_sub(q[i * 4 + 1], q[i * 4 + 3]);
+        for (int j = 0; j < 4; j++) {
+          float *o = out + (long)(i * 4 + j) * plane + c;
+          if (full) wasm_v128_store(o, r[j]);
+          else {
+            float tmp[4];
+            wasm_v128_store(tmp, r[j]);
+            for (int l = 0; l < ci - c; l++) o[l] = tmp[l];
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Output: y 2x2 block of tile t = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], written where it lies inside the
+ * [oh, ow] output (odd sizes drop the last row or column). Tiles t0 .. t0+count-1; M is [16][total][co].
+ */
+EXPORT(winograd_output)
+void winograd_output(const float *m, float *y, int oh, int ow, int co, int th, int tw, int t0, int count, int total) {
+  long plane = (long)total * co;
+  for (int t = t0; t < t0 + count; t++) {
+    int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
+    const float *src = m + (long)t * co;
+    for (int c = 0; c < co; c += 4) {
+      int n = min_i(4, co - c);
+      v128_t p[16], q[8];
+      for (int k = 0; k < 16; k++) {
+        const float *s = src + k * plane + c;
+        if (n == 4) p[k] = wasm_v128_load(s);
+        else {
+          float tmp[4] = {0, 0, 0, 0};
+          for (int l = 0; l < n; l++) tmp[l] = s[l];
+          p[k] = wasm_v128_load(tmp);
+        }
+      }
+      for (int j = 0; j < 4; j++) { /* rows: q = A^T p (2 x 4) */
+        q[0 * 4 + j] = wasm_f32x4_add(wasm_f32x4_add(p[0 * 4 + j], p[1 * 4 + j]), p[2 * 4 + j]);
+        q[1 * 4 + j] = wasm_f32x4_sub(wasm_f32x4_sub(p[1 * 4 + j], p[2 * 4 + j]), p[3 * 4 + j]);
+      }
+      for (int i = 0; i < 2; i++) {
+        int r = 2 * ty + i;
+        if (r >= oh) break;
+        v128_t out2[2];
+        out2[0] = wasm_f32x4_add(wasm_f32x4_add(q[i * 4 + 0], q[i * 4 + 1]), q[i * 4 + 2]);
+        out2[1] = wasm_f32x4_sub(wasm_f32x4_sub(q[i * 4 + 1], q[i * 4 + 2]), q[i * 4 + 3]);
+        for (int j = 0; j < 2; j++) {
+          int col = 2 * tx + j;
+          if (col >= ow) break;
+          float *o = y + (((long)b * oh + r) * ow + col) * co + c;
+          if (n == 4) wasm_v128_store(o, out2[j]);
+          else {
+            float tmp[4];
+            wasm_v128_store(tmp, out2[j]);
+            for (int l = 0; l < n; l++) o[l] = tmp[l];
+          }
+        }
+      }
+    }
+  }
+}

@@ -31,6 +31,8 @@ export const HELPER_EXPORTS = [
   "relu_grad",
   "batch_norm_grad",
   "depthwise_backprop_input",
+  "winograd_input",
+  "winograd_output",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { assertClose, onBackend, randomArray, readyWasm } from "./helpers";
 import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
+import { useWinogradConvolution } from "../../lib/backend/conv-forward";
 import { WasmBackendLike } from "../../lib/backend/wasm-util";
 
 const TOL = 1e-5;
@@ -31,7 +32,8 @@ describe("wasm Conv2D forward", () => {
     });
   }
 
-  it("splits a big batch over the helper thread and still matches cpu, without leaking", async () => {
+  it("splits a big batch over the helper thread and still matches cpu, without leaking (direct kernel)", async () => {
+    useWinogradConvolution(false);
     const backend = tf.findBackend("wasm") as unknown as WasmBackendLike;
     assert.equal(await helperThreadReady(backend.wasm), true);
     const [n, h, w, ci, co] = [5, 20, 19, 8, 12];
@@ -44,7 +46,37 @@ describe("wasm Conv2D forward", () => {
     assert.equal(helperCalls("conv2d_forward"), calls + 1);
     assert.equal(tf.memory().numTensors, tensors);
     assertClose(got, await onBackend("cpu", fn), TOL, "conv2d split");
+    useWinogradConvolution(true);
   });
+
+  // Winograd F(2x2, 3x3): 3x3 stride 1 with at least 8 input and output channels; odd and even output sizes,
+  // channel counts off multiples of 4, 'same' and 'valid', and a batch big enough for the helper thread.
+  const winogradCases = [
+    { n: 1, h: 6, w: 6, ci: 8, co: 8, pad: "valid" },
+    { n: 2, h: 9, w: 7, ci: 9, co: 13, pad: "same" },
+    { n: 3, h: 5, w: 12, ci: 16, co: 10, pad: "valid" },
+    { n: 6, h: 17, w: 16, ci: 11, co: 24, pad: "same" },
+  ] as const;
+  for (const c of winogradCases) {
+    it(`Winograd path matches cpu and the direct kernel: ${JSON.stringify(c)}`, async () => {
+      const x = randomArray(c.n * c.h * c.w * c.ci, 57).map((v) => v * 4);
+      const f = randomArray(9 * c.ci * c.co, 58);
+      const fn = () => tf.conv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.ci]), tf.tensor4d(f, [3, 3, c.ci, c.co]), 1, c.pad);
+      const before = helperCalls("winograd_input");
+      const tensors = tf.memory().numTensors;
+      const ids = (tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds();
+      const winograd = await onBackend("wasm", fn);
+      assert.equal(tf.memory().numTensors, tensors);
+      assert.equal((tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds(), ids, "no wasm buffers left");
+      if (c.n === 6) assert.equal(helperCalls("winograd_input"), before + 1, "the input transform split over the helper");
+      useWinogradConvolution(false);
+      const direct = await onBackend("wasm", fn);
+      useWinogradConvolution(true);
+      const ref = await onBackend("cpu", fn);
+      assertClose(winograd, ref, 1e-5, "winograd vs cpu");
+      assertClose(direct, ref, 1e-5, "direct vs cpu");
+    });
+  }
 
   it("leaves dilated convolutions to the stock kernel (same numbers as cpu)", async () => {
     const x = randomArray(2 * 9 * 9 * 3, 55);
