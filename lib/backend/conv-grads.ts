@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { convValid, padInput } from "./conv-forward";
-import { splitOnHelper } from "./helper-thread";
+import { HelperExport, splitOnHelper } from "./helper-thread";
 import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
@@ -27,13 +27,47 @@ type ConvGradAttrs = {
 };
 
 type Shape12 = [number, number, number, number, number, number, number, number, number, number, number, number];
+/** The 16 arguments of the filter-gradient kernels: x, dy, dw pointers, batch count, then Shape12. */
+type Args16 = [number, number, number, number, ...Shape12];
 
 /** Below this much work the handshake with the helper thread costs more than it saves. */
 const PARALLEL_MIN_FLOPS = 2e6;
 
 /** a += b for two float32 tensors of the same size, with the compiled kernel. */
-function addInto(native: NativeKernels, backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo): void {
-  native.binary_rows(ptr(backend, a), ptr(backend, b), ptr(backend, a), 1, f32(backend, a).length, 0, 0, 0);
+/**
+ * A filter gradient summed over the batch, on two threads: `run(b0, count, dst)` adds images b0..b0+count-1 into
+ * the zeroed filter-shaped buffer at dst. The helper thread does the last part of the batch into its own buffer,
+ * added to `out` afterwards. Returns false, having done nothing, when no helper is ready.
+ */
+function splitFilterGradient(
+  native: NativeKernels,
+  backend: WasmBackendLike,
+  exportName: HelperExport,
+  out: tf.TensorInfo,
+  n: number,
+  helperArgs: (b0: number, count: number, dst: number) => number[],
+  run: (b0: number, count: number, dst: number) => void,
+): boolean {
+  const mine = n - (n >> 1);
+  const theirs = zeros(backend, out.shape);
+  let helperMayWrite = false;
+  try {
+    const dst = ptr(backend, theirs);
+    const split = splitOnHelper(backend.wasm, exportName, helperArgs(mine, n - mine, dst), () => run(0, mine, ptr(backend, out)), () => {
+      f32(backend, theirs).fill(0);
+      run(mine, n - mine, dst);
+    });
+    if (split) native.binary_rows(ptr(backend, out), dst, ptr(backend, out), 1, f32(backend, out).length, 0, 0, 0);
+    return split;
+  } catch (err) {
+    // The helper hung: this call fails. Its buffer stays allocated (a one-off leak) because the worker may still
+    // be writing to it; freeing it could corrupt a later tensor.
+    backend.disposeData(out.dataId);
+    helperMayWrite = true;
+    throw err;
+  } finally {
+    if (!helperMayWrite) backend.disposeData(theirs.dataId);
+  }
 }
 
 function convInfo(
@@ -180,36 +214,13 @@ export function conv2DBackpropFilter(args: {
       info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const n = info.batchSize;
     const flops = 2 * n * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
-    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS) {
-      // The second part of the batch on the helper thread, into its own zeroed buffer; the two are added after.
-      const mine = n - (n >> 1);
-      const dw2 = zeros(backend, attrs.filterShape);
-      let helperMayWrite = false;
-      try {
-        const x2 = ptr(backend, x) + mine * info.inHeight * info.inWidth * info.inChannels * 4;
-        const dy2 = ptr(backend, dy) + mine * info.outHeight * info.outWidth * info.outChannels * 4;
-        const theirs = [x2, dy2, ptr(backend, dw2), n - mine, ...shape];
-        const split = splitOnHelper(backend.wasm, "conv2d_backprop_filter", theirs,
-          () => native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), mine, ...(shape as Shape12)),
-          () => {
-            f32(backend, dw2).fill(0);
-            native.conv2d_backprop_filter(x2, dy2, ptr(backend, dw2), n - mine, ...(shape as Shape12));
-          });
-        if (split) {
-          addInto(native, backend, dw, dw2);
-          return dw;
-        }
-      } catch (err) {
-        // The helper hung: this call fails. Its buffer dw2 stays allocated (a one-off leak) because the worker
-        // may still be writing to it; freeing it could corrupt a later tensor.
-        backend.disposeData(dw.dataId);
-        helperMayWrite = true;
-        throw err;
-      } finally {
-        if (!helperMayWrite) backend.disposeData(dw2.dataId);
-      }
-    }
-    native.conv2d_backprop_filter(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), n, ...(shape as Shape12));
+    const xStep = info.inHeight * info.inWidth * info.inChannels * 4;
+    const dyStep = info.outHeight * info.outWidth * info.outChannels * 4;
+    const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
+    const kernelArgs = (b0: number, count: number, dst: number) => [xp + b0 * xStep, dyp + b0 * dyStep, dst, count, ...shape];
+    const run = (b0: number, count: number, dst: number) => native.conv2d_backprop_filter(...(kernelArgs(b0, count, dst) as Args16));
+    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS && splitFilterGradient(native, backend, "conv2d_backprop_filter", dw, n, kernelArgs, run)) return dw;
+    run(0, n, ptr(backend, dw));
     return dw;
   }
   const q = transposePadInput(backend, x, info);
@@ -309,38 +320,12 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   const native = compiledKernels(backend);
   if (native) {
     const geometry = [h, w, c, oh, ow, m, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
-    const run = (xp: number, dyp: number, dwp: number, count: number) =>
-      native.depthwise_backprop_filter(xp, dyp, dwp, count, ...(geometry as Shape12));
+    const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
+    const kernelArgs = (b0: number, count: number, dst: number) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * cm * 4, dst, count, ...geometry];
+    const run = (b0: number, count: number, dst: number) => native.depthwise_backprop_filter(...(kernelArgs(b0, count, dst) as Args16));
     const flops = 2 * n * oh * ow * cm * kh * kw;
-    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS) {
-      // As in conv2DBackpropFilter: the helper's part of the batch goes into its own zeroed buffer, then added.
-      const mine = n - (n >> 1);
-      const dw2 = zeros(backend, [kh, kw, c, m]);
-      let helperMayWrite = false;
-      try {
-        const x2 = ptr(backend, x) + mine * h * w * c * 4;
-        const dy2 = ptr(backend, dy) + mine * oh * ow * cm * 4;
-        const split = splitOnHelper(backend.wasm, "depthwise_backprop_filter", [x2, dy2, ptr(backend, dw2), n - mine, ...geometry],
-          () => run(ptr(backend, x), ptr(backend, dy), ptr(backend, out), mine),
-          () => {
-            f32(backend, dw2).fill(0);
-            run(x2, dy2, ptr(backend, dw2), n - mine);
-          });
-        if (split) {
-          addInto(native, backend, out, dw2);
-          return out;
-        }
-      } catch (err) {
-        // The helper hung: this call fails. Its buffer dw2 stays allocated (a one-off leak) because the worker
-        // may still be writing to it; freeing it could corrupt a later tensor.
-        backend.disposeData(out.dataId);
-        helperMayWrite = true;
-        throw err;
-      } finally {
-        if (!helperMayWrite) backend.disposeData(dw2.dataId);
-      }
-    }
-    run(ptr(backend, x), ptr(backend, dy), ptr(backend, out), n);
+    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS && splitFilterGradient(native, backend, "depthwise_backprop_filter", out, n, kernelArgs, run)) return out;
+    run(0, n, ptr(backend, out));
     return out;
   }
   const xs = f32(backend, x);
