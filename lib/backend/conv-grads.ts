@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { convValid, padInput } from "./conv-forward";
-import { HelperExport, splitOnHelper } from "./helper-thread";
+import { HelperExport, runInHalves, splitOnHelper } from "./helper-thread";
 import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
@@ -272,15 +272,8 @@ export function depthwiseConv2dNativeBackpropInput(args: {
     const [oh, ow] = [info.outHeight, info.outWidth];
     const geometry = [h, w, c, oh, ow, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const [dp, fp, op] = [ptr(backend, dy), ptr(backend, filter), ptr(backend, out)];
-    const run = (d: number, o: number, count: number) =>
-      native.depthwise_backprop_input(d, fp, o, count, ...(geometry as [number, number, number, number, number, number, number, number, number, number, number]));
-    if (n >= 2 && n * oh * ow * c * info.filterHeight * info.filterWidth >= PARALLEL_MIN_FLOPS / 2) {
-      const mine = n - (n >> 1);
-      const theirs = [dp + mine * oh * ow * c * 4, fp, op + mine * h * w * c * 4, n - mine, ...geometry];
-      // The kernel overwrites its slice of dx, so a failed helper part is simply computed again here.
-      if (splitOnHelper(backend.wasm, "depthwise_backprop_input", theirs, () => run(dp, op, mine), () => run(theirs[0], theirs[2], n - mine))) return out;
-    }
-    run(dp, op, n);
+    runInHalves(native, backend.wasm, "depthwise_backprop_input", n, n * oh * ow * c * info.filterHeight * info.filterWidth >= PARALLEL_MIN_FLOPS / 2,
+      (b0, count) => [dp + b0 * oh * ow * c * 4, fp, op + b0 * h * w * c * 4, count, ...geometry]);
     return out;
   }
   const padded = dilateAndPad(backend, dy, info);

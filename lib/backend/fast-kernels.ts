@@ -15,47 +15,15 @@
  *   falls into a scalar loop for transposed operands.
  */
 import * as tf from "@tensorflow/tfjs";
-import { HelperExport, splitOnHelper } from "./helper-thread";
+import { runInHalves, splitOnHelper } from "./helper-thread";
 import { NativeKernels } from "./native-kernels";
-import { WasmBackendLike, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
+import { gemmRows } from "./conv-forward";
+import { WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
 
 /** Row-wise kernels on fewer elements than this stay on one thread (the hand-over costs more than it saves). */
 const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
-/**
- * Runs a row-wise compiled kernel over [rows, cols]: the last half of the rows on the helper thread when there
- * is enough work and a helper is ready, else all rows here. `args(r0, count)` gives the kernel's arguments for
- * rows r0..r0+count-1; the kernel must overwrite (not accumulate into) its output rows, so a failed helper part
- * can simply be recomputed.
- */
-function overRows(backend: WasmBackendLike, name: HelperExport, rows: number, cols: number, args: (r0: number, count: number) => number[], run: (a: number[]) => void): void {
-  if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
-    const mine = rows - (rows >> 1);
-    const theirs = args(mine, rows - mine);
-    if (splitOnHelper(backend.wasm, name, theirs, () => run(args(0, mine)), () => run(theirs))) return;
-  }
-  run(args(0, rows));
-}
-
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-type KernelFn = (args: Args) => tf.TensorInfo | tf.TensorInfo[];
-
-/** The stock kernels, captured before we replace them. */
-const stock = new Map<string, KernelFn>();
-
-export function rememberStockKernel(name: string): void {
-  if (stock.has(name)) return;
-  const k = tf.getKernel(name, "wasm");
-  if (k) stock.set(name, k.kernelFunc as unknown as KernelFn);
-}
-
-function callStock(name: string, args: Args): tf.TensorInfo {
-  const fn = stock.get(name);
-  if (!fn) throw new Error(`The stock wasm '${name}' kernel was not captured; call registerWasmTrainingKernels() once the wasm backend is registered.`);
-  const out = fn(args);
-  return Array.isArray(out) ? out[0] : out;
-}
-
 export function identity(args: Args): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   (args.backend as WasmBackendLike).incRef(x.dataId);
@@ -105,8 +73,8 @@ export function fusedBatchNorm(args: Args): tf.TensorInfo {
   try {
     (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
     const [xp, cp, op] = [ptr(backend, x), ptr(backend, coef), ptr(backend, out)];
-    overRows(backend, "batch_norm_rows", size / cols, cols, (r0, n) => [xp + r0 * cols * 4, cp, op + r0 * cols * 4, n, cols],
-      (a) => native.batch_norm_rows(a[0], a[1], a[2], a[3], a[4]));
+    runInHalves(native, backend.wasm, "batch_norm_rows", size / cols, size >= PARALLEL_MIN_ELEMENTS,
+      (r0, n) => [xp + r0 * cols * 4, cp, op + r0 * cols * 4, n, cols]);
   } finally {
     backend.disposeData(coef.dataId);
   }
@@ -193,8 +161,8 @@ export function batchMatMul(args: Args): tf.TensorInfo {
 
 /**
  * [..., M, K] x [..., K, N] (equal batch dimensions, or a side without any broadcast) with the compiled
- * convolution kernel: a matrix product is a 1x1 convolution of M "pixels" with K channels. The rows of a single
- * product split over the helper thread.
+ * convolution kernel: a matrix product is a 1x1 convolution of M "pixels" with K channels. The rows of each
+ * product split over the helper thread when it is big enough.
  */
 function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInfo, b: tf.TensorInfo, outer: number[]): tf.TensorInfo {
   const [m, k] = a.shape.slice(-2);
@@ -209,18 +177,8 @@ function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInf
     return out;
   }
   const [ap, bp, op] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
-  const rows = (x: number, w: number, o: number, count: number) => native.conv2d_forward(x, w, o, 1, 1, count, k, 1, count, n, 1, 1, 1, 1);
   for (let i = 0; i < batch; i++) {
-    const x = ap + (ba === 1 ? 0 : i * m * k * 4);
-    const w = bp + (bb === 1 ? 0 : i * k * n * 4);
-    const o = op + i * m * n * 4;
-    if (batch === 1 && m >= 8 && m * k * n >= PARALLEL_MIN_ELEMENTS * 4) {
-      const mine = m - (m >> 1);
-      const theirs = [x + mine * k * 4, w, o + mine * n * 4, 1, 1, m - mine, k, 1, m - mine, n, 1, 1, 1, 1];
-      const redo = () => rows(theirs[0], w, theirs[2], m - mine);
-      if (splitOnHelper(backend.wasm, "conv2d_forward", theirs, () => rows(x, w, o, mine), redo)) continue;
-    }
-    rows(x, w, o, m);
+    gemmRows(native, backend, ap + (ba === 1 ? 0 : i * m * k * 4), bp + (bb === 1 ? 0 : i * k * n * 4), op + i * m * n * 4, m, k, n);
   }
   return out;
 }
@@ -301,8 +259,8 @@ export function reluGrad(args: Args): tf.TensorInfo {
   const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
   // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
   const rows = Math.ceil(size / 4);
-  overRows(backend, "relu_grad", rows, 4, (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)],
-    (a) => native.relu_grad(a[0], a[1], a[2], a[3]));
+  runInHalves(native, backend.wasm, "relu_grad", rows, rows * 4 >= PARALLEL_MIN_ELEMENTS,
+    (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)]);
   return out;
 }
 
@@ -373,9 +331,8 @@ function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => t
     const out = backend.makeOutput(outShape, "float32");
     const [ap, bp, op0] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
     const step = cols * 4;
-    overRows(backend, "binary_rows", size / cols, cols,
-      (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op],
-      (x) => native.binary_rows(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]));
+    runInHalves(native, backend.wasm, "binary_rows", size / cols, size >= PARALLEL_MIN_ELEMENTS,
+      (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op]);
     return out;
   };
 }

@@ -5,13 +5,12 @@
  * Large batches are split in two, the second part on the helper thread: the parts write disjoint slices of dx.
  */
 import * as tf from "@tensorflow/tfjs";
-import { splitOnHelper } from "./helper-thread";
+import { runInHalves } from "./helper-thread";
 import { WasmBackendLike, as4D, compiledKernels, f32, ptr, zeros } from "./wasm-util";
 
 /** Below this many window reads (n*oh*ow*c*fh*fw) the handshake with the helper thread costs more than it saves. */
 const PARALLEL_MIN_READS = 2.5e5;
 
-type Geometry11 = [number, number, number, number, number, number, number, number, number, number, number];
 
 export function maxPoolGrad(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -38,30 +37,10 @@ export function maxPoolGrad(args: {
   const out = native ? backend.makeOutput([n, h, w, c], "float32") : zeros(backend, [n, h, w, c]);
   if (native) {
     const geometry = [h, w, c, oh, ow, fh, fw, info.strideHeight, info.strideWidth, top, left];
-    const run = (xp: number, dyp: number, dxp: number, count: number) =>
-      native.max_pool_grad(xp, dyp, dxp, count, ...(geometry as Geometry11));
-    if (n >= 2 && n * oh * ow * c * fh * fw >= PARALLEL_MIN_READS) {
-      const mine = n - (n >> 1);
-      const xOffset = mine * h * w * c;
-      const x2 = ptr(backend, input) + xOffset * 4;
-      const dy2 = ptr(backend, dy) + mine * oh * ow * c * 4;
-      const dx2 = ptr(backend, out) + xOffset * 4;
-      let split: boolean;
-      try {
-        split = splitOnHelper(backend.wasm, "max_pool_grad", [x2, dy2, dx2, n - mine, ...geometry],
-          () => run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), mine),
-          () => {
-            f32(backend, out).fill(0, xOffset); // the failed part may have added to its slice
-            run(x2, dy2, dx2, n - mine);
-          });
-      } catch (err) {
-        // The helper hung and may still be writing its slice of `out`: leave that buffer allocated (a one-off
-        // leak) rather than free memory another thread writes to.
-        throw err;
-      }
-      if (split) return out;
-    }
-    run(ptr(backend, input), ptr(backend, dy), ptr(backend, out), n);
+    const [xp, dyp, dxp] = [ptr(backend, input), ptr(backend, dy), ptr(backend, out)];
+    // The kernel clears and overwrites its images' dx, so a failed helper half is simply run again.
+    runInHalves(native, backend.wasm, "max_pool_grad", n, n * oh * ow * c * fh * fw >= PARALLEL_MIN_READS,
+      (b0, count) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * c * 4, dxp + b0 * h * w * c * 4, count, ...geometry]);
     return out;
   }
   const xs = f32(backend, input);

@@ -10,9 +10,10 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL, batchNormGrad, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, rememberStockKernel, sub, sum, tile } from "./fast-kernels";
+import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL, batchNormGrad, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
-import { conv2D, rememberStockConv2D } from "./conv-forward";
+import { conv2D } from "./conv-forward";
+import { rememberStockKernel } from "./wasm-util";
 import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
 
 type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -50,7 +51,6 @@ export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorI
 
 export function registerWasmTrainingKernels(): void {
   for (const name of Object.keys(WASM_FAST_KERNELS)) rememberStockKernel(name);
-  rememberStockConv2D();
   for (const [kernelName, kernelFunc] of Object.entries({ ...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS, ...WASM_EXTRA_KERNELS })) {
     if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
     tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });

@@ -90,3 +90,22 @@ export function checkNoDilation(dilations: unknown, kernel: string): void {
     throw new Error(`${kernel} on wasm supports only dilation 1 (got [${d}]); tfjs has no gradient for dilated convolutions either.`);
   }
 }
+
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/** The stock wasm kernels we replace, captured before registering ours, so ours can hand cases back to them. */
+const stockKernels = new Map<string, KernelFn>();
+
+export function rememberStockKernel(name: string): void {
+  if (stockKernels.has(name)) return;
+  const k = tf.getKernel(name, "wasm");
+  if (k) stockKernels.set(name, k.kernelFunc as unknown as KernelFn);
+}
+
+/** Runs the stock wasm kernel `name` (captured by rememberStockKernel). */
+export function callStock(name: string, args: KernelArgs): tf.TensorInfo {
+  const fn = stockKernels.get(name);
+  if (!fn) throw new Error(`The stock wasm '${name}' kernel was not captured; call registerWasmTrainingKernels() once the wasm backend is registered.`);
+  const out = fn(args);
+  return Array.isArray(out) ? out[0] : out;
+}
