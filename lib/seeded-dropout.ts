@@ -12,9 +12,12 @@ import * as tf from "@tensorflow/tfjs";
 import { deriveSeed, mulberry32 } from "./random";
 
 export interface SeededDropoutArgs {
+  /** Fraction of the values set to zero while training, in [0, 1). */
   rate: number;
-  seed: number;
+  /** Seed of the mask sequence. Default: drawn from Math.random, which withSeed() (lib/seed) makes reproducible. */
+  seed?: number;
   name?: string;
+  trainable?: boolean;
 }
 
 /**
@@ -30,18 +33,19 @@ export function dropoutMask(size: number, rate: number, seed: number): Float32Ar
 }
 
 export class SeededDropout extends tf.layers.Layer {
-  static className = "SeededDropout";
+  // Saved and summarised as a plain "Dropout": at inference it is one, and any loader can read the saved model.
+  static className = "Dropout";
   readonly rate: number;
   readonly seed: number;
   private calls = 0;
 
   constructor(args: SeededDropoutArgs) {
-    super({ name: args.name });
+    super({ name: args.name, trainable: args.trainable });
     if (!(args.rate >= 0 && args.rate < 1)) {
       throw new Error(`Dropout rate must be in [0, 1) (the fraction of units silenced), got ${args.rate}.`);
     }
     this.rate = args.rate;
-    this.seed = args.seed;
+    this.seed = args.seed ?? Math.floor(Math.random() * 2 ** 32);
     this.supportsMasking = true;
   }
 

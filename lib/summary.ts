@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export interface LayerSummary {
+  /** Keras-style: "conv2d", "conv2d_1", ... for unnamed layers; a name given to the layer is kept. */
   name: string;
   /** The layer's class, e.g. "Conv2D". */
   type: string;
@@ -69,6 +70,24 @@ function weightStats(weights: tf.LayerVariable[]): { count: number; bytes: numbe
   return { count, bytes };
 }
 
+/**
+ * The name Keras would show. TensorFlow.js names an unnamed layer `<snake_case class>_<Class><global counter>`
+ * ("conv2d_Conv2D3"); Keras shows "conv2d", "conv2d_1", ... numbered within the model. Names a learner chose are
+ * kept as they are.
+ */
+function displayNames(layers: tf.layers.Layer[]): string[] {
+  const counts = new Map<string, number>();
+  return layers.map((layer) => {
+    const cls = layer.getClassName();
+    const auto = new RegExp(`^(.+)_${cls}\\d+$`).exec(layer.name);
+    const base = auto ? auto[1] : cls === "InputLayer" && /^input\d+$/.test(layer.name) ? "input_layer" : null;
+    if (base === null) return layer.name;
+    const n = counts.get(base) ?? 0;
+    counts.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  });
+}
+
 function pad(text: string, width: number): string {
   return text.length >= width ? text + " " : text.padEnd(width);
 }
@@ -78,8 +97,9 @@ export function summary(model: tf.LayersModel, opts: SummaryOptions = {}): Model
   if (!model || !Array.isArray(model.layers)) {
     throw new Error(`summary() needs a tf.LayersModel (e.g. from lib/models), got ${typeof model}.`);
   }
-  const layers: LayerSummary[] = model.layers.map((layer) => ({
-    name: layer.name,
+  const names = displayNames(model.layers);
+  const layers: LayerSummary[] = model.layers.map((layer, i) => ({
+    name: names[i],
     type: layer.getClassName(),
     outputShape: formatShape(layer.outputShape),
     params: layer.countParams(),

@@ -38,7 +38,7 @@ test("summary returns the numbers and prints a table that contains them", () => 
 
 test("summary prints by default and counts non-trainable weights separately", () => {
   const model = dropoutModel();
-  model.layers[1].trainable = false; // freeze the first conv layer: 1,400 params
+  model.layers[0].trainable = false; // freeze the first conv layer: 1,400 params
   const printed: string[] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => void printed.push(args.join(" "));
@@ -51,6 +51,6 @@ test("summary prints by default and counts non-trainable weights separately", ()
   }
   assert.equal(printed.length, 1);
   assert.match(printed[0], /Non-trainable params: 1,400 \(5\.47 KB\)/);
-  assert.match(printed[0], /dropout_2 \(SeededDropout\)\s+\(None, 6, 6, 50\)/);
+  assert.match(printed[0], /dropout_2 \(Dropout\)\s+\(None, 6, 6, 50\)/);
   model.dispose();
 });
