@@ -12,6 +12,8 @@
  */
 import * as path from "path";
 import { buildDir } from "../paths";
+import type { LabelledData, TrainOptions } from "../train";
+import { searchOnData } from "./train-on-data";
 import { HyperParameters, HyperParameterSpec, describeSpec } from "./hyperparameters";
 import { Objective, bestOfHistory, describeObjective, isBetter, toObjective } from "./objective";
 import { MAX_GRID_SIZE, Values, gridCombinations, proposeRandom, spaceSize, valuesKey } from "./oracle";
@@ -189,12 +191,22 @@ export abstract class Tuner<M> {
    * Returns nothing (so a notebook cell ending in `await tuner.search(...)` shows only the progress);
    * use resultsSummary() for the results.
    */
-  async search(fit: FitFunction<M>): Promise<void> {
-    if (typeof fit !== "function") {
-      throw new Error(
-        `search needs a function that trains the model and returns its history, ` +
-          `e.g. tuner.search((model) => train(model, data, {epochs: 20})).`,
-      );
+  async search(fit: FitFunction<M>): Promise<void>;
+  /** Keras-like: trains each trial with lib/train's train(model, data, options), e.g. { epochs, validationData }. */
+  async search(data: LabelledData, options: TrainOptions): Promise<void>;
+  async search(fitOrData: FitFunction<M> | LabelledData, options?: TrainOptions): Promise<void> {
+    let fit = fitOrData as FitFunction<M>;
+    let estimate = this.options.estimateTrialSeconds;
+    if (typeof fitOrData !== "function") {
+      if (!fitOrData || typeof fitOrData !== "object") {
+        throw new Error(
+          `search needs the training data and options, tuner.search(data, { epochs: 20, validationData: valData }), ` +
+            `or a function that trains the model and returns its history.`,
+        );
+      }
+      const onData = searchOnData<M>(fitOrData, options as TrainOptions);
+      fit = onData.fit;
+      estimate ??= onData.estimate;
     }
     const space = await this.discoverSpace();
     this.openProject(space);
@@ -222,7 +234,7 @@ export abstract class Tuner<M> {
       );
     }
 
-    if (this.options.estimateTrialSeconds) await this.estimateBeforeStart(space, done);
+    if (estimate) await this.estimateBeforeStart(space, done, estimate);
 
     for (;;) {
       const next = this.propose(space, done);
@@ -317,7 +329,11 @@ export abstract class Tuner<M> {
    * Times the first and the last pending trial's model (they often differ most in size) with the user's
    * estimateTrialSeconds, and prints the expected duration of the whole search.
    */
-  private async estimateBeforeStart(space: HyperParameterSpec[], done: readonly TrialRecord[]): Promise<void> {
+  private async estimateBeforeStart(
+    space: HyperParameterSpec[],
+    done: readonly TrialRecord[],
+    estimate: NonNullable<TunerOptions<M>["estimateTrialSeconds"]>,
+  ): Promise<void> {
     const pending = this.pendingProposals(space, done);
     if (pending.length === 0) return;
     const sampled = pending.length === 1 ? [pending[0]] : [pending[0], pending[pending.length - 1]];
@@ -326,7 +342,7 @@ export abstract class Tuner<M> {
       const hp = HyperParameters.forTrial(space, proposal.values);
       const model = await this.options.hypermodel(hp);
       try {
-        perTrial.push(await (this.options.estimateTrialSeconds as NonNullable<TunerOptions<M>["estimateTrialSeconds"]>)(model, hp));
+        perTrial.push(await estimate(model, hp));
       } finally {
         disposeModel(model);
       }

@@ -58,3 +58,25 @@ test("end to end with a tiny tfjs model on the cpu backend: 4 trials, real val_l
   ys.dispose();
   fs.rmSync(directory, { recursive: true, force: true });
 });
+
+test("search(data, { epochs, validationData }) trains each trial with lib's train and prints an estimate first", async () => {
+  await tf.setBackend("cpu");
+  const { toyData, toyModel } = await import("../lib/toy");
+  const { compileForClassification } = await import("../../lib/train");
+  const data = toyData(24, 3);
+  const val = toyData(12, 4);
+  const lines: string[] = [];
+  const tuner = new GridSearch<tf.LayersModel>({
+    hypermodel: (hp) => compileForClassification(toyModel(1), { learningRate: hp.Choice("lr", [0.001, 0.01]) }),
+    directory: fs.mkdtempSync(path.join(os.tmpdir(), "tuner-data-")),
+    projectName: "on_data",
+    log: (line) => lines.push(line),
+  });
+  await tuner.search(data, { epochs: 2, batchSize: 8, validationData: val });
+  const trials = tuner.getTrials();
+  assert.equal(trials.length, 2);
+  for (const t of trials) assert.equal(t.metrics.val_loss.length, 2);
+  assert.ok(lines.some((l) => /^Estimated duration: ~/.test(l)), lines.join("\n"));
+  await assert.rejects(() => tuner.search(data, {} as never), /needs the training options/);
+  for (const t of [data.x, data.y, val.x, val.y]) t.dispose();
+});
