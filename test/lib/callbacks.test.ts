@@ -83,6 +83,44 @@ test("earlyStopping with train(): training ends early and the best epoch's weigh
   model.dispose();
 });
 
+test("earlyStopping restores the best weights also when the epochs run out before patience does", async () => {
+  const model = compileForClassification(toyModel());
+  const cb = earlyStopping({ monitor: "val_loss", patience: 10, restoreBestWeights: true });
+  cb.setModel(model);
+  model.stopTraining = false;
+  await cb.onTrainBegin();
+  const valLosses = [1.0, 0.3, 0.5, 0.6];
+  let bestWeights: number[][] = [];
+  for (let epoch = 0; epoch < valLosses.length; epoch++) {
+    perturb(model, 0.01);
+    if (epoch === 1) bestWeights = weightsOf(model);
+    await cb.onEpochEnd(epoch, { val_loss: valLosses[epoch] });
+  }
+  assert.equal(model.stopTraining, false, "patience never ran out");
+  assert.equal(cb.stoppedEpoch, -1);
+  await cb.onTrainEnd();
+  assert.deepEqual(weightsOf(model), bestWeights);
+
+  // The same through train(): whatever epoch had the lowest val_loss, its weights are the ones left at the end.
+  const trained = compileForClassification(toyModel(), { learningRate: 0.05 });
+  const perEpoch: number[][][] = [];
+  const h = await train(trained, toyData(32, 3), {
+    epochs: 4,
+    batchSize: 8,
+    validationSplit: 0.25,
+    verbose: 0,
+    callbacks: [
+      { onEpochEnd: async () => void perEpoch.push(weightsOf(trained)) },
+      earlyStopping({ monitor: "val_loss", patience: 10, restoreBestWeights: true }),
+    ],
+  });
+  assert.deepEqual(h.epochs, [0, 1, 2, 3]);
+  const losses = h.history.val_loss!;
+  assert.deepEqual(weightsOf(trained), perEpoch[losses.indexOf(Math.min(...losses))]);
+  model.dispose();
+  trained.dispose();
+});
+
 test("earlyStopping also works with tfjs's own model.fit", async () => {
   const input = tf.input({ shape: [2] });
   const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1 }).apply(input) as tf.SymbolicTensor });
