@@ -8,7 +8,8 @@ import { loadCifar10 } from "../lib/data/cifar10";
 import { loadDollarStreet } from "../lib/data/dollarStreet";
 import { loadFashionMnist } from "../lib/data/fashionMnist";
 import { ensureMobileNetFiles } from "../lib/data/mobilenet";
-import { mirrorDir } from "../lib/data/cache";
+import * as fs from "fs";
+import { DatasetUnavailableError, mirrorDir } from "../lib/data/cache";
 
 const TASKS: Record<string, () => Promise<string>> = {
   "dollar-street": async () => {
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
     console.error(`Unknown dataset name(s): ${unknown.join(", ")}. Choose from: ${Object.keys(TASKS).join(", ")}.`);
     process.exit(2);
   }
-  console.log(`Cache: ${dataDir()}   Mirror: ${mirrorDir() ?? "(none; set LESSONS_DATA_MIRROR)"}`);
+  const mirror = mirrorDir();
+  const mirrorText = mirror === null ? "(none; set LESSONS_DATA_MIRROR)" : fs.existsSync(mirror) ? mirror : `${mirror} DOES NOT EXIST (check LESSONS_DATA_MIRROR)`;
+  console.log(`Cache: ${dataDir()}   Mirror: ${mirrorText}`);
   let failed = 0;
   for (const name of names) {
     try {
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
     } catch (e) {
       failed++;
       console.error(`${name}: FAILED\n${(e as Error).message}`);
-      if (name === "dollar-street") {
+      // Only when nothing could be had: a damaged or unwritable cache makes the lessons fail too.
+      if (name === "dollar-street" && e instanceof DatasetUnavailableError) {
         console.error("  (Lessons still run without it: they fall back to a generated stand-in and say so loudly.)");
       }
     }

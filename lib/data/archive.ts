@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tar from "tar";
+import { removeStalePartials } from "./download";
 
 const ALLOWED_TYPES = new Set(["File", "OldFile", "ContiguousFile", "Directory"]);
 
@@ -91,6 +92,7 @@ export async function extractTarGz(archive: string, target: string): Promise<voi
   const names = await listTarGz(archive);
   for (const n of names) checkArchiveEntry(archive, n, "File", target);
   const temp = `${target}.partial-${process.pid}`;
+  removeStalePartials(path.dirname(target));
   fs.rmSync(temp, { recursive: true, force: true });
   fs.mkdirSync(temp, { recursive: true });
   try {

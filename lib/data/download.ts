@@ -66,6 +66,43 @@ export function tempPathFor(dest: string): string {
   return path.join(path.dirname(dest), `.${path.basename(dest)}.partial-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
 }
 
+/** True while process `pid` exists (EPERM: it exists but belongs to another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const sweptDirs = new Set<string>();
+
+/**
+ * Removes what an interrupted download, copy or extraction left in `dir`: entries named `*.partial-<pid>...` whose
+ * process has ended (Ctrl-C or a crash skips the clean-up in the middle of a download). Once per folder and process;
+ * a read-only folder is left alone.
+ */
+export function removeStalePartials(dir: string): void {
+  if (sweptDirs.has(dir)) return;
+  sweptDirs.add(dir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.match(/\.partial-(\d+)(?:-[0-9a-f]+)?$/)?.[1]);
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
+    try {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    } catch {
+      /* a read-only shared cache: nothing we may clean */
+    }
+  }
+}
+
 function removeQuietly(file: string): void {
   try {
     fs.rmSync(file, { force: true });

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { datasetDir, ensureFile, FetchOptions, FileSpec, mirrorDir } from "./cache";
+import { dataCommand, datasetDir, ensureFile, FetchOptions, FileSpec, mirrorDir } from "./cache";
 import { MOBILENET_MIRROR_FILES } from "./mobilenetChecksums";
 import { RgbImage } from "./imageFolder";
 
@@ -66,7 +66,7 @@ export function readModelJson(file: string): ModelJson {
   try {
     json = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete it and fetch it again.`);
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete it and fetch it again: ${dataCommand(DATASET)}`);
   }
   if (!json || typeof json.modelTopology !== "object" || json.modelTopology === null) throw new Error(`${file} has no modelTopology.`);
   if (!Array.isArray(json.weightsManifest) || json.weightsManifest.length === 0) throw new Error(`${file} has no weightsManifest.`);
@@ -162,7 +162,7 @@ export async function loadMobileNet(opts: MobileNetOptions = {}): Promise<Mobile
   }
   const all = Buffer.concat(buffers);
   const expected = json.weightsManifest.reduce((s, g) => s + groupBytes(g), 0);
-  if (all.length !== expected) throw new Error(`MobileNet weight shards hold ${all.length} bytes but model.json needs ${expected}; delete ${dir} and fetch again.`);
+  if (all.length !== expected) throw new Error(`MobileNet weight shards hold ${all.length} bytes but model.json needs ${expected}; delete ${dir} and fetch it again: ${dataCommand(DATASET)}`);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON["modelTopology"], weightSpecs, weightData }));
   const classNames = readClassNames(files.classes);
