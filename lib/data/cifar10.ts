@@ -9,9 +9,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as jpeg from "jpeg-js";
+import * as crypto from "crypto";
 import { extractTarGz, readTarGz } from "./archive";
-import { datasetDir, ensureFile, FetchOptions, FileSpec, mirrorDir, readManifest } from "./cache";
-import { ImageDataset, ImageSplit, stratifiedIndices, SubsetOptions, subsetSplit } from "./images";
+import { DatasetUnavailableError, datasetDir, ensureFile, FetchOptions, FileSpec, mirrorDir, readManifest } from "./cache";
+import { sha256File, tempPathFor } from "./download";
+import { ImageDataset, ImageSplit, selectImages, stratifiedIndices, SubsetOptions } from "./images";
+import { detectProgressMode } from "../progress";
 
 export const CIFAR10_CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
@@ -53,11 +56,23 @@ export const CIFAR10_JPEG_FILES: FileSpec[] = [
 export interface Cifar10Options extends SubsetOptions, FetchOptions {
   /** "auto" (default): cached binary, else cached/mirrored JPEGs, else mirrored/downloaded binary. */
   prefer?: "auto" | "binary" | "jpeg";
+  /**
+   * Hold out this many of the 50,000 training images as `validation`: a seeded, stratified pick made before any
+   * training, never part of `train` (trainCount then counts the images left). Default 0 (no validation split).
+   */
+  validationCount?: number;
+  /**
+   * JPEG form only: decode all 60,000 images once and keep the pixels in the cache, so later loads take about a
+   * second. Default: true when more than 5,000 images are asked for (a smaller pick decodes just those images).
+   */
+  cacheDecoded?: boolean;
 }
 
 export interface Cifar10Dataset extends ImageDataset {
   /** "official-binary": exact pixels; "jpeg-mirror": JPEG-compressed copies of the same images. */
   source: "official-binary" | "jpeg-mirror";
+  /** The held-out validation images, when `validationCount` was given. */
+  validation?: ImageSplit;
 }
 
 /** Parse CIFAR-10 binary records (1 label byte + 1024 R + 1024 G + 1024 B) into NHWC uint8. */
@@ -124,12 +139,7 @@ function loadBinary(opts: Cifar10Options): Cifar10Dataset {
     const f = path.join(binaryFolder(), `${b}.bin`);
     return parseCifarBinary(fs.readFileSync(f), f);
   };
-  return {
-    classNames: [...CIFAR10_CLASS_NAMES],
-    train: subsetSplit(concatSplits(TRAIN_BATCHES.map(read)), opts.trainCount, opts.subset, opts.seed),
-    test: subsetSplit(read("test_batch"), opts.testCount, opts.subset, opts.seed),
-    source: "official-binary",
-  };
+  return selectFromFull(concatSplits(TRAIN_BATCHES.map(read)), read("test_batch"), opts, "official-binary");
 }
 
 interface OfficialOrder {
@@ -151,8 +161,105 @@ function readOfficialOrder(file: string): { train: Int32Array; test: Int32Array 
   return { train: Int32Array.from(TRAIN_BATCHES.flatMap(batch)), test: Int32Array.from(batch("test_batch")) };
 }
 
+// ---- Which images: subsets and the held-out validation split ----
+
+const SMALL_PICK = 5000; // up to this many images, decoding just them beats decoding (and caching) all 60,000
+
+interface Selection {
+  train: number[];
+  validation: number[];
+  test: number[];
+}
+
+function allIndices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function checkCount(name: string, n: number | undefined, available: number): void {
+  if (n === undefined) return;
+  if (!Number.isInteger(n) || n < 0 || n > available) {
+    throw new RangeError(`${name} must be a whole number from 0 to ${available}, got ${n}.`);
+  }
+}
+
+/** n indices of `pool` (positions into `labels`): stratified and seeded, or the first n; all when n is undefined. */
+function pickFrom(pool: number[], labels: Int32Array, n: number | undefined, opts: SubsetOptions): number[] {
+  if (n === undefined || n >= pool.length) return pool;
+  if (opts.subset !== "stratified") return pool.slice(0, n);
+  const poolLabels = Int32Array.from(pool, (i) => labels[i]);
+  return stratifiedIndices(poolLabels, n, opts.seed ?? 42).map((k) => pool[k]);
+}
+
+/** The official indices of the requested train, validation and test images (each list in file order). */
+export function selectCifar10(trainLabels: Int32Array, testLabels: Int32Array, opts: Cifar10Options = {}): Selection {
+  const v = opts.validationCount ?? 0;
+  checkCount("validationCount", v, trainLabels.length - 1);
+  checkCount("trainCount", opts.trainCount, trainLabels.length - v);
+  checkCount("testCount", opts.testCount, testLabels.length);
+  let pool = allIndices(trainLabels.length);
+  let validation: number[] = [];
+  if (v > 0) {
+    // Always stratified (and seeded apart from the training pick), so every class is validated in proportion.
+    validation = stratifiedIndices(trainLabels, v, (opts.seed ?? 42) + 1);
+    const held = new Set(validation);
+    pool = pool.filter((i) => !held.has(i));
+  }
+  return {
+    train: pickFrom(pool, trainLabels, opts.trainCount, opts),
+    validation,
+    test: pickFrom(allIndices(testLabels.length), testLabels, opts.testCount, opts),
+  };
+}
+
+function take(split: ImageSplit, indices: number[]): ImageSplit {
+  const identity = indices.length === split.count && indices.every((v, i) => v === i);
+  return identity ? split : selectImages(split, indices);
+}
+
+function selectFromFull(train: ImageSplit, test: ImageSplit, opts: Cifar10Options, source: Cifar10Dataset["source"]): Cifar10Dataset {
+  const sel = selectCifar10(train.labels, test.labels, opts);
+  const ds: Cifar10Dataset = { classNames: [...CIFAR10_CLASS_NAMES], train: take(train, sel.train), test: take(test, sel.test), source };
+  if (sel.validation.length > 0) ds.validation = take(train, sel.validation);
+  return ds;
+}
+
+// ---- The JPEG form: decoding with progress, and the cache of decoded pixels ----
+
+/** Progress of a long decode on one rewritten line (notebook, terminal) or a few plain lines (logs). */
+function decodeProgress(total: number, verbose: boolean): { tick(): void; done(): void } {
+  if (!verbose) return { tick() {}, done() {} };
+  const mode = detectProgressMode();
+  const started = Date.now();
+  let count = 0;
+  let last = 0;
+  const text = () => `Decoding the CIFAR-10 JPEGs (first use only; the pixels are cached): ` +
+    `${count.toLocaleString("en-US")}/${total.toLocaleString("en-US")} images, ${Math.round((Date.now() - started) / 1000)} s`;
+  const live = mode === "tty" || mode === "live";
+  return {
+    tick() {
+      count++;
+      if (live && Date.now() - last > 500) {
+        last = Date.now();
+        process.stdout.write("\r" + text());
+      } else if (!live && mode !== "none" && count % 20000 === 0) {
+        process.stdout.write(text() + "\n");
+      }
+    },
+    done() {
+      if (live) process.stdout.write("\r" + text() + "\n");
+      else if (mode !== "none" && count % 20000 !== 0) process.stdout.write(text() + "\n");
+    },
+  };
+}
+
 /** Decode the wanted images of one JPEG archive, in official order: the k-th image of class c is <c>/<k>.jpg. */
-async function decodeJpegSplit(archive: string, prefix: "train" | "test", allLabels: Int32Array, indices: number[]): Promise<ImageSplit> {
+async function decodeJpegSplit(
+  archive: string,
+  prefix: "train" | "test",
+  allLabels: Int32Array,
+  indices: number[],
+  onImage: () => void = () => undefined,
+): Promise<ImageSplit> {
   const seen = new Array<number>(10).fill(0);
   const pathOf = allLabels.map((c) => seen[c]++); // k for each official index
   const wanted = new Map<string, number>(); // entry path -> position in the result
@@ -172,6 +279,7 @@ async function decodeJpegSplit(archive: string, prefix: "train" | "test", allLab
       }
       images.set(img.data, pos * 3072);
       found++;
+      onImage();
     },
     (entry) => wanted.has(entry),
   );
@@ -182,19 +290,96 @@ async function decodeJpegSplit(archive: string, prefix: "train" | "test", allLab
   return { images, labels, count: indices.length, height: 32, width: 32, channels: 3 };
 }
 
-function pickIndices(labels: Int32Array, n: number | undefined, opts: SubsetOptions): number[] {
-  if (n === undefined || n >= labels.length) return Array.from({ length: labels.length }, (_, i) => i);
-  if (opts.subset === "stratified") return stratifiedIndices(labels, n, opts.seed ?? 42);
-  return Array.from({ length: n }, (_, i) => i);
+const DECODED = "decoded-jpeg-pixels.u8";
+const DECODED_INFO = "decoded-jpeg-pixels.json";
+
+interface DecodedInfo {
+  /** sha256 of the archives and label file the pixels were decoded from: other archives, other pixels. */
+  sources: Record<string, string>;
+  trainCount: number;
+  testCount: number;
+  bytes: number;
+  sha256: string;
+}
+
+function jpegSources(): Record<string, string> {
+  const manifest = readManifest(DATASET);
+  return Object.fromEntries(CIFAR10_JPEG_FILES.map((f) => [f.name, manifest[f.name]?.sha256 ?? "?"]));
+}
+
+/** The cached pixels (train then test), or undefined when there are none for these archives. */
+function readDecodedCache(): { train: Uint8Array; test: Uint8Array } | undefined {
+  const dir = datasetDir(DATASET);
+  let info: DecodedInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(path.join(dir, DECODED_INFO), "utf8"));
+  } catch {
+    return undefined;
+  }
+  const file = path.join(dir, DECODED);
+  if (JSON.stringify(info.sources) !== JSON.stringify(jpegSources())) return undefined;
+  if (!fs.existsSync(file) || fs.statSync(file).size !== info.bytes || info.bytes !== (info.trainCount + info.testCount) * 3072) return undefined;
+  const buf = fs.readFileSync(file);
+  const all = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  return { train: all.subarray(0, info.trainCount * 3072), test: all.subarray(info.trainCount * 3072) };
+}
+
+/** Write the decoded pixels atomically: temporary file, checked against the pixels' sha256, then renamed. */
+function writeDecodedCache(train: Uint8Array, test: Uint8Array): void {
+  const dir = datasetDir(DATASET);
+  const file = path.join(dir, DECODED);
+  const temp = tempPathFor(file);
+  const expected = crypto.createHash("sha256").update(train).update(test).digest("hex");
+  try {
+    const fd = fs.openSync(temp, "w");
+    try {
+      fs.writeSync(fd, train);
+      fs.writeSync(fd, test);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const got = sha256File(temp);
+    if (got !== expected) throw new Error(`the written file's sha256 is ${got}, expected ${expected} (disk full or failing?)`);
+    fs.renameSync(temp, file);
+    const info: DecodedInfo = { sources: jpegSources(), trainCount: train.length / 3072, testCount: test.length / 3072, bytes: train.length + test.length, sha256: expected };
+    const infoTemp = tempPathFor(path.join(dir, DECODED_INFO));
+    fs.writeFileSync(infoTemp, JSON.stringify(info, null, 2) + "\n");
+    fs.renameSync(infoTemp, path.join(dir, DECODED_INFO));
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    // The lesson can go on without the cache; it only makes the next load slower.
+    console.error(`Could not cache the decoded CIFAR-10 pixels in ${file}: ${(e as Error).message}`);
+  }
 }
 
 async function loadJpeg(opts: Cifar10Options): Promise<Cifar10Dataset> {
   const [trainArchive, testArchive, orderFile] = await Promise.all(CIFAR10_JPEG_FILES.map((f) => ensureFile(DATASET, f, opts)));
   const order = readOfficialOrder(orderFile);
-  // Only the wanted images are decoded, so a small subset loads in well under a second.
-  const train = await decodeJpegSplit(trainArchive, "train", order.train, pickIndices(order.train, opts.trainCount, opts));
-  const test = await decodeJpegSplit(testArchive, "test", order.test, pickIndices(order.test, opts.testCount, opts));
-  return { classNames: [...CIFAR10_CLASS_NAMES], train, test, source: "jpeg-mirror" };
+  const split = (images: Uint8Array, labels: Int32Array): ImageSplit => ({ images, labels, count: labels.length, height: 32, width: 32, channels: 3 });
+  const cached = readDecodedCache();
+  if (cached) return selectFromFull(split(cached.train, order.train), split(cached.test, order.test), opts, "jpeg-mirror");
+
+  const sel = selectCifar10(order.train, order.test, opts);
+  const asked = sel.train.length + sel.validation.length + sel.test.length;
+  if (opts.cacheDecoded ?? asked > SMALL_PICK) {
+    const progress = decodeProgress(order.train.length + order.test.length, opts.verbose !== false);
+    const train = await decodeJpegSplit(trainArchive, "train", order.train, allIndices(order.train.length), progress.tick);
+    const test = await decodeJpegSplit(testArchive, "test", order.test, allIndices(order.test.length), progress.tick);
+    progress.done();
+    writeDecodedCache(train.images, test.images);
+    return selectFromFull(train, test, opts, "jpeg-mirror");
+  }
+  // A small pick: decode only those images (well under a second for a thousand).
+  const both = await decodeJpegSplit(trainArchive, "train", order.train, [...sel.train, ...sel.validation]);
+  const ds: Cifar10Dataset = {
+    classNames: [...CIFAR10_CLASS_NAMES],
+    train: take(both, allIndices(sel.train.length)),
+    test: await decodeJpegSplit(testArchive, "test", order.test, sel.test),
+    source: "jpeg-mirror",
+  };
+  if (sel.validation.length > 0) ds.validation = take(both, sel.validation.map((_, k) => sel.train.length + k));
+  return ds;
 }
 
 function jpegCached(): boolean {
@@ -202,9 +387,27 @@ function jpegCached(): boolean {
   return CIFAR10_JPEG_FILES.every((f) => manifest[f.name] && fs.existsSync(path.join(datasetDir(DATASET), f.name)));
 }
 
+/** The error when neither form of CIFAR-10 can be had: what was tried, and both ways a mirror can hold it. */
+function unavailable(mirror: string | null, cause: Error): DatasetUnavailableError {
+  const inMirror = (f: FileSpec) => (mirror ? (fs.existsSync(path.join(mirror, f.mirrorPath!)) ? "found" : "missing") : "no mirror set");
+  const lines = [
+    `CIFAR-10 is not available: it is not in the cache (${datasetDir(DATASET)}) and could not be fetched.`,
+    `What was tried: ${cause.message.split("\n").filter((l) => /^\s+- /.test(l)).map((l) => l.trim().slice(2)).join("; ") || cause.message}`,
+    "How to fix it (any one of these):",
+    `  * with internet access: npm run data -- cifar10   (downloads ${CIFAR10_BINARY.url}, 170 MB)`,
+    `  * an offline mirror, LESSONS_DATA_MIRROR=/path/to/mirror${mirror ? ` (now ${mirror})` : ""}, holding either form (layout: data/README.md):`,
+    `      - the official binary archive: <mirror>/${CIFAR10_BINARY.mirrorPath} (${inMirror(CIFAR10_BINARY)})`,
+    `      - or the JPEG archives, all three files: ` +
+      CIFAR10_JPEG_FILES.map((f) => `<mirror>/${f.mirrorPath} (${inMirror(f)})`).join(", "),
+  ];
+  return new DatasetUnavailableError(lines.join("\n"));
+}
+
 /**
  * Load CIFAR-10 as uint8 NHWC (32x32x3) with labels 0..9 in the official order, fetching it on first use.
- * Pass trainCount/testCount (and subset: "stratified") to keep lessons fast and small.
+ * Options: trainCount / testCount with subset: "stratified" and a seed for a class-sized pick with every class in
+ * proportion; validationCount for a held-out validation split. The pixels stay bytes (50,000 images are 154 MB);
+ * feed them to training with `scaledImages` (lib/data/byte-images), which scales each batch to 0..1 as it is used.
  */
 export async function loadCifar10(opts: Cifar10Options = {}): Promise<Cifar10Dataset> {
   const prefer = opts.prefer ?? "auto";
@@ -212,8 +415,13 @@ export async function loadCifar10(opts: Cifar10Options = {}): Promise<Cifar10Dat
   if (prefer !== "binary" && jpegCached()) return loadJpeg(opts);
   const mirror = opts.mirror === undefined ? mirrorDir() : opts.mirror;
   const mirrorHas = (spec: FileSpec) => !!mirror && !!spec.mirrorPath && fs.existsSync(path.join(mirror, spec.mirrorPath));
-  if (prefer !== "binary" && !mirrorHas(CIFAR10_BINARY) && CIFAR10_JPEG_FILES.every(mirrorHas)) return loadJpeg(opts);
-  if (prefer === "jpeg") return loadJpeg(opts);
-  await ensureBinary(opts);
+  try {
+    if (prefer !== "binary" && !mirrorHas(CIFAR10_BINARY) && CIFAR10_JPEG_FILES.every(mirrorHas)) return await loadJpeg(opts);
+    if (prefer === "jpeg") return await loadJpeg(opts);
+    await ensureBinary(opts);
+  } catch (e) {
+    if (e instanceof DatasetUnavailableError) throw unavailable(mirror, e);
+    throw e;
+  }
   return loadBinary(opts);
 }

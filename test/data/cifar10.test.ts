@@ -10,7 +10,8 @@ process.env.LESSONS_DATA_DIR = CACHE;
 import * as jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { projectRoot } from "../../lib/paths";
-import { CIFAR10_CLASS_NAMES, loadCifar10, parseCifarBinary } from "../../lib/data/cifar10";
+import { CIFAR10_CLASS_NAMES, loadCifar10, parseCifarBinary, selectCifar10 } from "../../lib/data/cifar10";
+import { DatasetUnavailableError } from "../../lib/data/cache";
 import { classCounts, stratifiedIndices } from "../../lib/data/images";
 import { loadImageFolder } from "../../lib/data/imageFolder";
 import { readManifest } from "../../lib/data/cache";
@@ -65,6 +66,72 @@ test("CIFAR-10 from the mirror: real JPEG images in the official order", { skip:
     assert.deepEqual(strat.train.images.subarray(k * 3072, (k + 1) * 3072), ds.train.images.subarray(idx * 3072, (idx + 1) * 3072));
   });
   assert.ok(compared > 0, "some stratified picks fall in the first 1000");
+});
+
+test("CIFAR-10 decoded once: the pixels are cached and later loads read them (a held-out validation split too)", { skip: !HAVE_MIRROR && `no mirror at ${MIRROR}` }, async () => {
+  const small = await loadCifar10({ mirror: MIRROR, trainCount: 50, testCount: 20, verbose: false }); // decodes just these
+  const cacheFile = path.join(CACHE, "cifar10", "decoded-jpeg-pixels.u8");
+  assert.ok(!fs.existsSync(cacheFile), "a small pick does not decode everything");
+
+  const full = await loadCifar10({ mirror: MIRROR, cacheDecoded: true, trainCount: 50, testCount: 20, verbose: false });
+  assert.equal(fs.statSync(cacheFile).size, 60000 * 3072);
+  assert.deepEqual(full.train.images, small.train.images, "cached pixels equal a direct decode");
+  assert.deepEqual(full.test.images, small.test.images);
+  assert.ok(!fs.readdirSync(path.join(CACHE, "cifar10")).some((f) => f.includes(".partial")), "no temporary files left");
+
+  // Later loads read the cache: a byte changed in the file shows up in the result.
+  const fd = fs.openSync(cacheFile, "r+");
+  fs.writeSync(fd, Buffer.from([small.train.images[0] ^ 0xff]), 0, 1, 0);
+  fs.closeSync(fd);
+  const cached = await loadCifar10({ mirror: MIRROR, trainCount: 50, testCount: 20, verbose: false });
+  assert.equal(cached.train.images[0], small.train.images[0] ^ 0xff);
+
+  // A cache of the wrong size is ignored: the images are decoded again.
+  fs.truncateSync(cacheFile, 1000);
+  const again = await loadCifar10({ mirror: MIRROR, trainCount: 50, testCount: 20, verbose: false });
+  assert.deepEqual(again.train.images, small.train.images);
+
+  // validationCount holds images out of training: stratified, seeded, disjoint from the training pick.
+  const ds = await loadCifar10({ mirror: MIRROR, trainCount: 300, validationCount: 100, testCount: 10, subset: "stratified", seed: 5, verbose: false });
+  assert.equal(ds.validation?.count, 100);
+  assert.deepEqual(classCounts(ds.validation!, 10), new Array(10).fill(10));
+  assert.deepEqual(classCounts(ds.train, 10), new Array(10).fill(30));
+});
+
+test("selectCifar10 keeps validation and training apart and checks the counts", () => {
+  const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
+  const test = Int32Array.from({ length: 200 }, (_, i) => i % 10);
+  const sel = selectCifar10(labels, test, { trainCount: 500, validationCount: 200, subset: "stratified", seed: 3 });
+  assert.equal(sel.train.length, 500);
+  assert.equal(sel.validation.length, 200);
+  assert.equal(new Set([...sel.train, ...sel.validation]).size, 700, "no image in both");
+  assert.deepEqual(selectCifar10(labels, test, { trainCount: 500, validationCount: 200, subset: "stratified", seed: 3 }), sel, "same seed, same pick");
+  assert.notDeepEqual(selectCifar10(labels, test, { trainCount: 500, validationCount: 200, subset: "stratified", seed: 4 }).train, sel.train);
+  // Without a train count, training gets every image not held out.
+  assert.equal(selectCifar10(labels, test, { validationCount: 100 }).train.length, 900);
+  assert.throws(() => selectCifar10(labels, test, { trainCount: 950, validationCount: 100 }), /trainCount must be a whole number from 0 to 900/);
+  assert.throws(() => selectCifar10(labels, test, { testCount: 2.5 }), /testCount/);
+});
+
+test("without any copy of CIFAR-10 the error names both mirror forms and which files are missing", async () => {
+  const mirror = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-empty-mirror-"));
+  fs.mkdirSync(path.join(mirror, "cifar10"));
+  fs.writeFileSync(path.join(mirror, "cifar10", "cifar10-labels-official-order.json"), "{}");
+  process.env.LESSONS_DATA_DIR = path.join(mirror, "empty-cache"); // nothing cached either
+  try {
+    await assert.rejects(loadCifar10({ mirror, offline: true, verbose: false }), (e: Error) => {
+      assert.ok(e instanceof DatasetUnavailableError);
+      assert.match(e.message, /npm run data -- cifar10/);
+      assert.match(e.message, /official binary archive: <mirror>\/cifar10\/cifar-10-binary\.tar\.gz \(missing\)/);
+      assert.match(e.message, /JPEG archives, all three files: <mirror>\/cifar10\/cifar10-train-jpg\.tar\.gz \(missing\)/);
+      assert.match(e.message, /cifar10-labels-official-order\.json \(found\)/);
+      assert.match(e.message, /offline mode/);
+      return true;
+    });
+  } finally {
+    process.env.LESSONS_DATA_DIR = CACHE;
+    fs.rmSync(mirror, { recursive: true, force: true });
+  }
 });
 
 test("CIFAR-10 binary records are converted from planar RGB to NHWC", () => {
