@@ -8,7 +8,6 @@
 export type { Figure, Trace, Layout } from "./plots/figure";
 export { showFigure, figureSummary } from "./plots/show";
 export type { ShowOptions } from "./plots/show";
-export { figureHtml, parseFigureHtml } from "./plots/html";
 export { inNotebook } from "./plots/display";
 export { plotHistory, plotHistories, lineChart, PALETTE } from "./plots/charts";
 export type { TrainingHistory, HistoryOptions, HistoriesOptions, LineChartOptions } from "./plots/charts";

@@ -5,7 +5,8 @@ import * as path from "path";
 import { inspect } from "util";
 import * as vm from "vm";
 import { bundleRootGuesses } from "../../lib/plots/html";
-import { showFigure, figureHtml, parseFigureHtml, inNotebook, Figure, lineChart } from "../../lib/plot";
+import { showFigure, inNotebook, Figure, lineChart } from "../../lib/plot";
+import { figureHtml, parseFigureHtml } from "../../lib/plots/html";
 import { projectRoot } from "../../lib/paths";
 
 const fig: Figure = { data: [{ type: "scatter", x: [1, 2], y: [3, 4], name: "a" }], layout: { title: "Loss </script><b>" } };
@@ -18,16 +19,23 @@ test("outside a notebook showFigure validates and returns the figure without sen
   assert.throws(() => showFigure({ data: [1] } as unknown as Figure), /Trace 0 .* not an object/);
 });
 
-test("inside the tslab kernel the figure goes out as one display_data with HTML and a text summary", (t) => {
+test("inside the tslab kernel the figure goes out as one display_data: plotly's MIME type, HTML and a text summary", (t) => {
   // Stand in for the kernel: tslab's jupyter module, found by its path in the module cache.
   const key = path.join(path.sep, "fake", "node_modules", "tslab", "dist", "jupyter.js");
-  const sent: { data: Record<string, string> }[] = [];
-  require.cache[key] = { exports: { lastWriteDisplayData: (msg: { data: Record<string, string> }) => sent.push(msg) } } as NodeJS.Module;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const sent: { data: Record<string, any> }[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  require.cache[key] = { exports: { lastWriteDisplayData: (msg: { data: Record<string, any> }) => sent.push(msg) } } as NodeJS.Module;
   t.after(() => delete require.cache[key]);
   assert.equal(inNotebook(), true);
   const shown = lineChart([1, 2, 3], [4, 5, 6], { title: "Demo" });
   assert.equal(sent.length, 1);
-  assert.deepEqual(Object.keys(sent[0].data).sort(), ["text/html", "text/plain"]);
+  assert.deepEqual(Object.keys(sent[0].data).sort(), ["application/vnd.plotly.v1+json", "text/html", "text/plain"]);
+  // plotly's JupyterLab renderer reads {data, layout}; titles in the object form plotly.js 3 expects.
+  const plotlyJson = sent[0].data["application/vnd.plotly.v1+json"];
+  assert.deepEqual(plotlyJson.data, shown.data);
+  assert.deepEqual(plotlyJson.layout.title, { text: "Demo" });
+  assert.doesNotThrow(() => JSON.stringify(plotlyJson));
   assert.match(sent[0].data["text/plain"], /plotly figure "Demo": 1 scatter trace/);
   const parsed = parseFigureHtml(sent[0].data["text/html"]);
   assert.ok(parsed);

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PNG } from "pngjs";
-import { figureHtml, parseFigureHtml, plotHistory } from "../../lib/plot";
+import { plotHistory } from "../../lib/plot";
+import { figureHtml, parseFigureHtml } from "../../lib/plots/html";
 import { addStaticFallbacks, staticRenderingAvailable } from "../../scripts/render-static-plots";
 
 test("addStaticFallbacks embeds a rendered PNG in each chart output of an executed notebook", { skip: !staticRenderingAvailable() && "no chromium" }, async () => {
