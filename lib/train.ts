@@ -12,9 +12,15 @@ import { sparseCategoricalCrossentropyFromLogits } from "./losses";
 import { accuracy } from "./metrics";
 import { TrainingProgress, type ProgressMode } from "./progress";
 import { mulberry32, permutation } from "./random";
+import { gatherRows, type ImageInput, ScaledImages, sliceRows } from "./data/scaled-images";
+import { regularizationLosses } from "./regularization";
+import type { ImageAugmenter } from "./augment/augmenter";
 
-/** Images and their integer labels, as {x, y} or as a Keras-like [x, y] pair. */
-export type LabelledData = { x: tf.Tensor; y: tf.Tensor } | [tf.Tensor, tf.Tensor];
+/**
+ * Images and their integer labels, as {x, y} or as a Keras-like [x, y] pair. The images are a tensor, or
+ * scaledImages(split) from lib/data (bytes scaled to 0..1 batch by batch, for sets too big for a float tensor).
+ */
+export type LabelledData = { x: ImageInput; y: tf.Tensor } | [ImageInput, tf.Tensor];
 
 export interface CompileOptions {
   /** Adam's learning rate. Default 0.001 (Keras' default). */
@@ -40,6 +46,11 @@ export interface TrainOptions {
   verbose?: 0 | 1;
   /** Override how progress is drawn (see lib/progress). Default "auto". */
   progress?: ProgressMode;
+  /**
+   * Random transforms for every training batch (lib/augment's imageAugmenter). Validation data is never augmented.
+   * Reruns with the same augmenter see the same transforms.
+   */
+  augment?: ImageAugmenter;
 }
 
 // A type alias, not an interface: aliases get an implicit index signature, so a history can be passed wherever a
@@ -78,9 +89,9 @@ export function compileForClassification(model: tf.LayersModel, opts: CompileOpt
   return model;
 }
 
-function unpack(data: LabelledData, what: string): { x: tf.Tensor; y: tf.Tensor } {
+function unpack(data: LabelledData, what: string): { x: ImageInput; y: tf.Tensor } {
   const [x, y] = Array.isArray(data) ? data : [data?.x, data?.y];
-  if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor)) {
+  if (!(x instanceof tf.Tensor || x instanceof ScaledImages) || !(y instanceof tf.Tensor)) {
     throw new Error(`${what} must be {x: images tensor, y: labels tensor} or [images, labels].`);
   }
   if (x.shape[0] !== y.shape[0]) {
@@ -122,7 +133,7 @@ export async function evaluate(
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const next = tf.tidy(() => {
-      const xb = tf.slice(x, start, size);
+      const xb = sliceRows(x, start, size);
       const yb = tf.slice(y, start, size);
       const logits = model.predict(xb) as tf.Tensor;
       return tf.add(totals, tf.stack([tf.sum(lossFn(yb, logits)), tf.sum(accuracy(yb, logits))]));
@@ -170,7 +181,7 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
   const owned: tf.Tensor[] = []; // tensors this function made and must free
   let trainX = all.x;
   let trainY = all.y;
-  let val: { x: tf.Tensor; y: tf.Tensor } | undefined;
+  let val: { x: ImageInput; y: tf.Tensor } | undefined;
   if (opts.validationData) val = unpack(opts.validationData, "validationData");
   if (opts.validationSplit) {
     const split = opts.validationSplit;
@@ -179,12 +190,16 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
     if (!(split > 0 && split < 1) || nTrain < 1 || nTrain >= n) {
       throw new Error(`validationSplit must leave samples on both sides (0 < split < 1); got ${split} for ${n} samples.`);
     }
-    trainX = tf.slice(all.x, 0, nTrain);
+    trainX = all.x instanceof ScaledImages ? all.x.rows(0, nTrain) : tf.slice(all.x, 0, nTrain);
     trainY = tf.slice(all.y, 0, nTrain);
-    val = { x: tf.slice(all.x, nTrain), y: tf.slice(all.y, nTrain) };
-    owned.push(trainX, trainY, val.x, val.y);
+    val = { x: all.x instanceof ScaledImages ? all.x.rows(nTrain) : tf.slice(all.x, nTrain), y: tf.slice(all.y, nTrain) };
+    for (const t of [trainX, trainY, val.x, val.y]) if (t instanceof tf.Tensor) owned.push(t);
   }
 
+  if (opts.augment && trainX.rank !== 4) {
+    throw new Error(`augment needs images shaped [n, height, width, channels]; the training data has shape [${trainX.shape.join(", ")}].`);
+  }
+  const augmentBatch = opts.augment?.stream();
   const n = trainX.shape[0];
   const steps = Math.ceil(n / batchSize);
   const rng = mulberry32(opts.seed ?? 42);
@@ -217,7 +232,7 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
       for (let step = 0; step < steps; step++) {
         for (const cb of callbacks) await cb.onBatchBegin(step, {});
         const idx = order.slice(step * batchSize, (step + 1) * batchSize);
-        const [batchLoss, batchAcc] = await trainStep(model, optimizer, lossFn, variables, trainX, trainY, idx);
+        const [batchLoss, batchAcc] = await trainStep(model, optimizer, lossFn, variables, trainX, trainY, idx, augmentBatch);
         lossSum += batchLoss * idx.length;
         correctSum += batchAcc * idx.length;
         seen += idx.length;
@@ -250,19 +265,24 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
   return { epochs: epochList, history, seconds: (Date.now() - started) / 1000 };
 }
 
-/** One optimizer step on the samples at `idx`; returns the batch's mean loss and accuracy. */
+/**
+ * One optimizer step on the samples at `idx` (augmented first when `augment` is given); returns the batch's mean
+ * loss, weight penalties included (as Keras reports it), and accuracy.
+ */
 async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   lossFn: LossFn,
   variables: tf.Variable[],
-  x: tf.Tensor,
+  x: ImageInput,
   y: tf.Tensor,
   idx: number[],
+  augment?: (images: tf.Tensor) => tf.Tensor,
 ): Promise<[number, number]> {
   const result = tf.tidy(() => {
     const indices = tf.tensor1d(idx, "int32");
-    const xb = tf.gather(x, indices);
+    const picked = gatherRows(x, idx);
+    const xb = augment ? augment(picked) : picked;
     const yb = tf.gather(y, indices);
     let acc: tf.Scalar | undefined;
     const loss = optimizer.minimize(
@@ -270,7 +290,10 @@ async function trainStep(
         const logits = model.apply(xb, { training: true }) as tf.Tensor;
         // Kept: the optimizer's gradient scope would otherwise free it.
         acc = tf.keep(tf.mean(accuracy(yb, logits)) as tf.Scalar);
-        return tf.mean(lossFn(yb, logits)) as tf.Scalar;
+        let loss = tf.mean(lossFn(yb, logits)) as tf.Scalar;
+        // Weight penalties (tf.regularizers.l2 and the like), which model.fit would add and a custom loop must.
+        for (const penalty of regularizationLosses(model)) loss = tf.add(loss, penalty);
+        return loss;
       },
       true,
       variables,
