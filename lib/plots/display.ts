@@ -7,7 +7,8 @@
  * we fall back to the public `display.html()`.
  */
 
-export type MimeBundle = Record<string, string>;
+/** MIME type -> content: text for text/* types, a JSON value for JSON types (e.g. plotly's figure MIME type). */
+export type MimeBundle = Record<string, string | object>;
 
 type DisplayWriter = (msg: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void;
 
@@ -37,12 +38,13 @@ export function displayBundle(bundle: MimeBundle): boolean {
     writer({ data: bundle, metadata: {}, transient: {} }, false);
     return true;
   }
-  if (!bundle["text/html"] || !process.argv.some((a) => /tslab/.test(a))) return false;
+  const html = bundle["text/html"];
+  if (typeof html !== "string" || !process.argv.some((a) => /tslab/.test(a))) return false;
   // A Jupyter kernel but not the writer we know: try tslab's public API with the HTML alone.
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const tslab = require("tslab") as { display: { html(s: string): void } };
-    tslab.display.html(bundle["text/html"]);
+    tslab.display.html(html);
     return true;
   } catch {
     return false;

@@ -1,6 +1,14 @@
-/** showFigure: draw a plotly figure in the notebook (see html.ts for how it stays visible everywhere). */
+/**
+ * showFigure: draw a plotly figure in the notebook. One output carries the figure three ways, and each front end
+ * picks the richest it can draw:
+ *  - application/vnd.plotly.v1+json: JupyterLab (and Notebook 7) with plotly's Lab renderer (jupyterlab-plotly,
+ *    in requirements-jupyter.txt) draw it live, trusted or not, with no file served from the course folder;
+ *  - text/html: the classic Notebook, Lab without that renderer, nbconvert and the course site (see html.ts:
+ *    a loader for the live chart plus, in executed copies, a static picture);
+ *  - text/plain: a one-line summary for consoles.
+ */
 import { projectRoot } from "../paths";
-import { assertFigure, Figure, titleText } from "./figure";
+import { assertFigure, Figure, normalizeTitles, titleText } from "./figure";
 import { bundlePathFrom, bundleRootGuesses, figureHtml, PLOTLY_BUNDLE } from "./html";
 import { displayBundle } from "./display";
 
@@ -8,6 +16,9 @@ export interface ShowOptions {
   /** Set false to only build the figure (e.g. to combine or test it). Default true. */
   show?: boolean;
 }
+
+/** The MIME type of plotly's own renderers (JupyterLab's jupyterlab-plotly, nteract, VS Code). */
+export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /** Where the page can fetch plotly: from the notebook's folder (the kernel's cwd) and from likely server roots. */
 function bundleLocations(): { bundleFromNotebookDir: string; bundleFromServerRoots: string[] } {
@@ -44,6 +55,7 @@ export function showFigure<F extends Figure>(fig: F, opts: ShowOptions = {}): F 
   assertFigure(fig);
   if (opts.show === false) return fig;
   const shown = displayBundle({
+    [PLOTLY_MIME]: normalizeTitles(fig),
     "text/html": figureHtml(fig, bundleLocations()),
     "text/plain": figureSummary(fig),
   });
