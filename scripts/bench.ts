@@ -23,6 +23,7 @@ import { peerThreadCounts, pooledStepStats, ratioVsFastestPeer, roundSchedule, r
 import { loadExeca } from "./kernel/load-execa";
 import { runTorchPeer, torchPython, torchVersion } from "./bench-torch";
 import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench-workload";
+import { augmentationLines } from "./bench-augment";
 
 /** One JSON line of --json: the required fields first, then the spread and the comparison. */
 interface Result {
@@ -201,7 +202,10 @@ async function main(): Promise<void> {
     results.push(...rows);
     if (opts.json) for (const r of rows) console.log(JSON.stringify(r));
   }
-  if (!opts.json) printTable(results, opts, torchNote);
+  if (!opts.json) {
+    printTable(results, opts, torchNote);
+    for (const line of augmentationLines(results)) console.log(line);
+  }
 }
 
 main().catch((err) => {

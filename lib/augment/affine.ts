@@ -138,14 +138,31 @@ export function resampleBatch(
         const y0 = Math.floor(sy);
         const fx = sx - x0;
         const fy = sy - y0;
-        const ix0 = fillIndex(x0, w, fillMode);
-        const ix1 = fx === 0 ? ix0 : fillIndex(x0 + 1, w, fillMode);
-        const iy0 = fillIndex(y0, h, fillMode);
-        const iy1 = fy === 0 ? iy0 : fillIndex(y0 + 1, h, fillMode);
+        if (fx === 0 && fy === 0) {
+          // On a pixel centre (whole-pixel shifts, flips): copy, so these transforms are exact.
+          const ix = fillIndex(x0, w, fillMode);
+          const iy = fillIndex(y0, h, fillMode);
+          if (ix < 0 || iy < 0) for (let k = 0; k < ch; k++) out[o + k] = fillValue;
+          else for (let k = 0, s = base + (iy * w + ix) * ch; k < ch; k++) out[o + k] = input[s + k];
+          continue;
+        }
         const w00 = (1 - fx) * (1 - fy);
         const w01 = fx * (1 - fy);
         const w10 = (1 - fx) * fy;
         const w11 = fx * fy;
+        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+          // Inside the image (most pixels): no fill rules to apply.
+          const s00 = base + (y0 * w + x0) * ch;
+          const s10 = s00 + w * ch;
+          for (let k = 0; k < ch; k++) {
+            out[o + k] = w00 * input[s00 + k] + w01 * input[s00 + ch + k] + w10 * input[s10 + k] + w11 * input[s10 + ch + k];
+          }
+          continue;
+        }
+        const ix0 = fillIndex(x0, w, fillMode);
+        const ix1 = fillIndex(x0 + 1, w, fillMode);
+        const iy0 = fillIndex(y0, h, fillMode);
+        const iy1 = fillIndex(y0 + 1, h, fillMode);
         const s00 = iy0 < 0 || ix0 < 0 ? -1 : base + (iy0 * w + ix0) * ch;
         const s01 = iy0 < 0 || ix1 < 0 ? -1 : base + (iy0 * w + ix1) * ch;
         const s10 = iy1 < 0 || ix0 < 0 ? -1 : base + (iy1 * w + ix0) * ch;
@@ -155,8 +172,7 @@ export function resampleBatch(
           const v01 = s01 < 0 ? fillValue : input[s01 + k];
           const v10 = s10 < 0 ? fillValue : input[s10 + k];
           const v11 = s11 < 0 ? fillValue : input[s11 + k];
-          // Exact when the source falls on a pixel centre (fx = fy = 0): whole-pixel shifts and flips copy values.
-          out[o + k] = fx === 0 && fy === 0 ? v00 : w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11;
+          out[o + k] = w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11;
         }
       }
     }
