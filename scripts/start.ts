@@ -1,27 +1,39 @@
 /**
- * `npm start [-- jupyter flags]`: installs the project kernel if needed and opens the lessons in JupyterLab,
- * or in the classic Notebook where Lab is missing.
+ * `npm start [-- jupyter flags]`: opens the lessons in JupyterLab, or in the classic Notebook where Lab is missing.
+ * Uses the course's Jupyter environment (.venv-jupyter/, from `npm run jupyter:install`) when it is installed,
+ * else a `jupyter` on PATH, else says what to run. Registers this checkout's kernel first.
  */
 import * as path from "path";
 import { installKernelspec } from "./kernel/install";
 import { hasJupyter, INSTALL_JUPYTER_HINT } from "./kernel/jupyter";
 import { jupyterLaunch } from "./kernel/launch";
 import { loadExeca } from "./kernel/load-execa";
+import { chooseJupyter, rootArgs } from "./jupyter/start-plan";
+import { envWithVenv, readyVenvBin } from "./jupyter/venv";
 
 async function main(): Promise<number> {
   const root = path.resolve(__dirname, "..");
-  if (!(await hasJupyter())) {
-    console.error(INSTALL_JUPYTER_HINT);
+  const source = chooseJupyter(readyVenvBin(root), await hasJupyter());
+  if (source.kind === "none") {
+    console.error(source.message);
     return 1;
   }
-  await installKernelspec(root);
+  // The kernel helpers and the server itself find `jupyter` through PATH: put the venv first.
+  if (source.kind === "venv") process.env = envWithVenv(source.binDir);
+  const where = source.kind === "venv" ? `the course's Jupyter environment (${path.relative(root, path.dirname(source.binDir)) || source.binDir})` : "the `jupyter` on PATH";
+
+  const installed = await installKernelspec(root);
   const haveLab = await hasJupyter("lab");
   if (!haveLab && !(await hasJupyter("notebook"))) {
-    console.error("Jupyter is installed but has neither JupyterLab nor the Notebook front end.\n" + INSTALL_JUPYTER_HINT);
+    console.error(`Jupyter from ${where} has neither JupyterLab nor the Notebook front end.\n${INSTALL_JUPYTER_HINT}`);
     return 1;
   }
-  const { frontEnd, args } = jupyterLaunch(haveLab, process.argv.slice(2));
-  console.log(`Opening the lessons in ${frontEnd} (kernel "TypeScript (CNN lessons)"). Stop it with Ctrl+C.`);
+  const user = rootArgs(process.getuid?.(), process.argv.slice(2));
+  if (user.note) console.log(user.note);
+  const { frontEnd, args } = jupyterLaunch(haveLab, user.args);
+  console.log(`Opening the lessons in ${frontEnd} from ${where}.`);
+  console.log(`Kernel "TypeScript (CNN lessons)" runs this checkout: ${root} (registered in ${installed.dir}).`);
+  console.log("Stop it with Ctrl+C.");
   const { execa } = await loadExeca();
   const r = await execa("jupyter", args, { cwd: root, stdio: "inherit", reject: false });
   return r.exitCode ?? 0;
