@@ -57,15 +57,15 @@ function resolve(opts: AugmentOptions): Resolved {
   if (unknown.length) {
     throw new Error(`Unknown augmentation option(s) ${unknown.join(", ")}; the options are ${[...known].join(", ")}.`);
   }
+  // A plain function rather than an inline ternary: tslab's older TypeScript does not narrow the union here.
+  const zoomBounds = (z: number | [number, number]): [number, number] => (typeof z === "number" ? [1 - z, 1 + z] : z);
   const r: Resolved = {
     widthShiftRange: opts.widthShiftRange ?? 0,
     heightShiftRange: opts.heightShiftRange ?? 0,
     horizontalFlip: opts.horizontalFlip ?? false,
     verticalFlip: opts.verticalFlip ?? false,
     rotationRange: opts.rotationRange ?? 0,
-    zoomRange: typeof opts.zoomRange === "number" || opts.zoomRange === undefined
-      ? [1 - (opts.zoomRange ?? 0), 1 + (opts.zoomRange ?? 0)]
-      : opts.zoomRange,
+    zoomRange: zoomBounds(opts.zoomRange ?? 0),
     shearRange: opts.shearRange ?? 0,
     fillMode: opts.fillMode ?? "nearest",
     fillValue: opts.fillValue ?? 0,
