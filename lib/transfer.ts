@@ -108,6 +108,23 @@ export function keepFrozenBatchNormInInference(model: tf.LayersModel): number {
   return count;
 }
 
+/**
+ * Make every `relu6` activation layer in `model` call tf.relu6 (one kernel) instead of tfjs-layers' minimum(6, relu(x))
+ * (two kernels, and the wasm backend's Minimum against a scalar is slow: in MobileNet v1 these two took about half of
+ * an inference step). Same numbers, same gradient. Returns how many layers were changed.
+ */
+export function useFastRelu6(model: tf.LayersModel): number {
+  let count = 0;
+  for (const layer of allLayers(model)) {
+    const holder = layer as unknown as { activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } };
+    if (layer.getClassName() !== "Activation" || holder.activation?.getClassName() !== "relu6") continue;
+    const original = holder.activation;
+    holder.activation = Object.assign(Object.create(original), { apply: (x: tf.Tensor) => tf.relu6(x) });
+    count++;
+  }
+  return count;
+}
+
 /** Layers of a model and of the models nested in it (a base used as one layer of a bigger model). */
 function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? [l, ...allLayers(l)] : [l]));
@@ -145,7 +162,8 @@ export async function extractFeatures(base: tf.LayersModel, images: ImageSplit |
     const end = Math.min(n, start + batchSize);
     const features = tf.tidy(() => {
       const pixels = images instanceof tf.Tensor ? tf.slice(images, start, end - start) : imagesToTensor(images, { start, end });
-      return base.predict(opts.preprocess ? opts.preprocess(pixels as tf.Tensor4D) : pixels) as tf.Tensor;
+      // One predict call per batch (predict's own default would split it again into slices of 32).
+      return base.predict(opts.preprocess ? opts.preprocess(pixels as tf.Tensor4D) : pixels, { batchSize }) as tf.Tensor;
     });
     out.set(await features.data(), start * perImage);
     features.dispose();

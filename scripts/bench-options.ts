@@ -1,7 +1,7 @@
 /** Command-line options of scripts/bench.ts, parsed and checked (no TensorFlow.js here, so tests load it cheaply). */
 import { Command } from "commander";
 
-export const WORKLOAD_IDS = ["A", "B", "C", "D"] as const;
+export const WORKLOAD_IDS = ["A", "B", "C", "D", "E", "F"] as const;
 export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
 
 export interface BenchOptions {
@@ -29,7 +29,7 @@ function integer(name: string, raw: string, min: number): number {
 export function benchCommand(): Command {
   return new Command("bench")
     .description(
-      "Benchmark training steps of workloads A-D on the selected TensorFlow.js backend.\n" +
+      "Benchmark training steps of workloads A-D, and MobileNet feature extraction (E) and fine-tuning (F), on the selected TensorFlow.js backend.\n" +
         "Each round runs every contender once in a fresh process (ours, then PyTorch with our thread count and with 1 thread);\n" +
         "the reported step time is the median over all timed steps of all rounds.",
     )

@@ -6,6 +6,7 @@
  * Tensors are NCHW here and NHWC in TensorFlow.js; the work per step is the same.
  */
 import { loadExeca } from "./kernel/load-execa";
+import { TRANSFER_WORKLOADS, torchTransferSource } from "./bench-transfer";
 
 /** What the peer program prints as its last line. */
 export interface TorchRun {
@@ -27,11 +28,10 @@ export function torchEnv(threads: number, env: NodeJS.ProcessEnv = process.env):
 }
 
 export function torchPeerScript(workload: string, warmup: number, steps: number, threads: number): string {
-  if (!/^[A-D]$/.test(workload)) throw new Error(`Unknown workload "${workload}" for the PyTorch peer; choose from A, B, C, D.`);
-  return `
-import json, resource, time, torch, torch.nn as nn
-torch.set_num_threads(${threads})
-W = "${workload}"
+  if (!/^[A-F]$/.test(workload)) throw new Error(`Unknown workload "${workload}" for the PyTorch peer; choose from A, B, C, D, E, F.`);
+  const transfer = TRANSFER_WORKLOADS.find((w) => w.id === workload);
+  if (transfer) return torchPeerHeader(workload, threads) + torchTransferSource(transfer) + torchTimingLoop(warmup, steps, "step(x, y)");
+  return torchPeerHeader(workload, threads) + `
 def cifar(bn):
     layers, cin = [], 3
     for f in (32, 64, 128):
@@ -55,10 +55,23 @@ elif W == "C": model, size, batch = cifar(True), 32, 128
 else: model, size, batch = mobile(), 32, 64
 model.train()
 opt = torch.optim.Adam(model.parameters(), 1e-3)
-x = torch.randn(batch, 3, size, size); y = torch.randint(0, 10, (batch,))
-loss_fn = nn.CrossEntropyLoss(); times = []
+loss_fn = nn.CrossEntropyLoss()
+` + torchTimingLoop(warmup, steps, "opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step(); loss.item()");
+}
+
+function torchPeerHeader(workload: string, threads: number): string {
+  return `
+import json, resource, time, torch, torch.nn as nn
+torch.set_num_threads(${threads})
+W = "${workload}"
+`;
+}
+
+/** Times \`stepCode\` (Python, one line) on a fixed random batch and prints the run's JSON line. */
+function torchTimingLoop(warmup: number, steps: number, stepCode: string): string {
+  return `x = torch.randn(batch, 3, size, size); y = torch.randint(0, 10, (batch,)); times = []
 for i in range(${warmup + steps}):
-    t0 = time.perf_counter(); opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step(); loss.item()
+    t0 = time.perf_counter(); ${stepCode}
     if i >= ${warmup}: times.append((time.perf_counter() - t0) * 1000)
 print(json.dumps({"timesMs": times, "threads": torch.get_num_threads(),
                   "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))

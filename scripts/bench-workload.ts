@@ -2,9 +2,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { adam } from "../lib/backend/fused-adam";
 import { forwardFlopsPerImage, Workload, WORKLOADS } from "../lib/backend/workloads";
+import { buildTransferModel, prepareTransferWorkload, TRANSFER_WORKLOADS, TransferWorkload, transferFlopsPerStep } from "./bench-transfer";
+
+/** A-D train CNNs from scratch; E-F are lesson 05's MobileNet feature extraction and fine-tuning (bench-transfer). */
+export type BenchWorkload = Workload | TransferWorkload;
+
+const isTransfer = (w: BenchWorkload): w is TransferWorkload => "kind" in w;
 
 export interface PreparedWorkload {
-  workload: Workload;
+  workload: BenchWorkload;
   /** One optimizer step on the fixed batch. */
   step(): Promise<void>;
   /** Forward + backward FLOPs of one step (3x the forward multiply-adds x 2 of the conv and dense layers). */
@@ -12,21 +18,29 @@ export interface PreparedWorkload {
   dispose(): void;
 }
 
-export function workloadById(id: string): Workload {
-  const w = WORKLOADS.find((x) => x.id === id);
-  if (!w) throw new Error(`Unknown workload "${id}"; choose from ${WORKLOADS.map((x) => x.id).join(", ")}.`);
+export function workloadById(id: string): BenchWorkload {
+  const all: BenchWorkload[] = [...WORKLOADS, ...TRANSFER_WORKLOADS];
+  const w = all.find((x) => x.id === id);
+  if (!w) throw new Error(`Unknown workload "${id}"; choose from ${all.map((x) => x.id).join(", ")}.`);
   return w;
 }
 
 /** FLOPs of one training step of a workload (builds the model once to read its layer shapes). */
-export function flopsPerStep(w: Workload): number {
+export function flopsPerStep(w: BenchWorkload): number {
+  if (isTransfer(w)) {
+    const m = buildTransferModel(w);
+    const flops = transferFlopsPerStep(w, m);
+    m.dispose();
+    return flops;
+  }
   const model = w.build();
   const flops = 3 * forwardFlopsPerImage(model) * w.batchSize;
   model.dispose();
   return flops;
 }
 
-export function prepareWorkload(w: Workload): PreparedWorkload {
+export function prepareWorkload(w: BenchWorkload): PreparedWorkload {
+  if (isTransfer(w)) return { workload: w, ...prepareTransferWorkload(w) };
   const model = w.build();
   // The lessons' Adam (tf.train.adam's numbers; one fused kernel per weight on wasm).
   model.compile({ optimizer: adam(1e-3), loss: "categoricalCrossentropy" });

@@ -1,5 +1,6 @@
 /**
- * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see lib/backend/workloads).
+ * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see lib/backend/workloads), and
+ * lesson 05's MobileNet v1 0.25 feature extraction (E) and fine-tuning step (F) at its input size (bench-transfer.ts).
  *
  *   npm run bench                          # all workloads, a table
  *   npm run bench -- --json -w A,B         # one JSON line per result
@@ -33,6 +34,8 @@ interface Result {
   /** Median over all timed steps of all rounds. */
   stepMs: number;
   epochS: number;
+  /** Images per second at the median step (for E: feature extraction speed). */
+  imagesPerS: number;
   gflops: number;
   /** Largest peak RSS of the rounds' processes. */
   peakRssMB: number;
@@ -95,6 +98,7 @@ function summarize(id: string, backend: string, threads: number, runs: RoundRun[
     threads,
     stepMs: roundTo(s.medianMs, 1),
     epochS: roundTo((s.medianMs * Math.ceil(w.epochImages / w.batchSize)) / 1000, 1),
+    imagesPerS: roundTo((w.batchSize * 1000) / s.medianMs, 0),
     gflops: roundTo(flops / (s.medianMs * 1e6), 2),
     peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)),
     p25Ms: roundTo(s.p25Ms, 1),
@@ -144,14 +148,14 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
 }
 
 function printTable(results: Result[], opts: BenchOptions, torchNote: string | undefined): void {
-  console.log("| workload | backend | threads | step ms (median) | p25-p75 ms | min ms | epoch s | GFLOP/s | peak RSS MB | x fastest PyTorch |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("| workload | backend | threads | step ms (median) | p25-p75 ms | min ms | epoch s | images/s | GFLOP/s | peak RSS MB | x fastest PyTorch |");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const r of results) {
     const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest" : "";
     const ms = (x: number) => x.toFixed(1);
     console.log(
       `| ${r.workload} | ${r.backend} | ${r.threads} | ${ms(r.stepMs)} | ${ms(r.p25Ms)}-${ms(r.p75Ms)} | ${ms(r.minMs)} | ` +
-        `${r.epochS.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.peakRssMB} | ${ratio} |`,
+        `${r.epochS.toFixed(1)} | ${r.imagesPerS} | ${r.gflops.toFixed(1)} | ${r.peakRssMB} | ${ratio} |`,
     );
   }
   console.log(

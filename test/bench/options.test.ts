@@ -7,7 +7,7 @@ import { parseBenchArgs } from "../../scripts/bench-options";
 describe("parseBenchArgs", () => {
   it("has the documented defaults", () => {
     const o = parseBenchArgs([]);
-    assert.deepEqual(o.workloads, ["A", "B", "C", "D"]);
+    assert.deepEqual(o.workloads, ["A", "B", "C", "D", "E", "F"]);
     assert.equal(o.warmup, 3);
     assert.equal(o.steps, 7);
     assert.equal(o.rounds, 3);
@@ -29,7 +29,7 @@ describe("parseBenchArgs", () => {
     [["--steps", "many"], /--steps must be a whole number >= 1; got "many"/],
     [["--warmup", "-1"], /--warmup must be a whole number >= 0/],
     [["--top", "0"], /--top must be a whole number >= 1/],
-    [["-w", "A,E"], /Unknown workload\(s\) "E".*choose from A, B, C, D/],
+    [["-w", "A,G"], /Unknown workload\(s\) "G".*choose from A, B, C, D, E, F/],
     [["-w", ","], /Unknown workload/],
     [["--backend", "tpu"], /Unknown backend "tpu".*wasm/],
     [["--profile"], /--profile looks at one workload.*-w/],

@@ -13,7 +13,7 @@ import { loadMobileNet, MOBILENET_FEATURE_LAYER } from "../../lib/data/mobilenet
 import type { ImageSplit } from "../../lib/data/images";
 import { compileForClassification, train } from "../../lib/train";
 import {
-  cutAt, extractFeatures, freeze, keepFrozenBatchNormInInference, mobilenetBlock, parameterCounts, selectLayers, unfreeze,
+  cutAt, extractFeatures, freeze, keepFrozenBatchNormInInference, mobilenetBlock, parameterCounts, selectLayers, unfreeze, useFastRelu6,
 } from "../../lib/transfer";
 
 const MIRROR = process.env.LESSONS_DATA_MIRROR || path.resolve(projectRoot(), "..", "shared", "data");
@@ -185,6 +185,24 @@ test("extractFeatures keeps only one batch of tensors alive, however many images
   assert.equal(large.peak, small.peak, "peak tensor memory does not grow with the number of images");
   assert.ok(large.peak <= 2 * 4 * 8 * 8 * 3 * 4, `one batch in and one scaled copy: ${large.peak} bytes`);
   assert.equal(large.leaked, 0, "nothing is left behind but the result");
+});
+
+test("useFastRelu6 swaps relu6 layers for tf.relu6 with the same outputs and gradients", () => {
+  const input = tf.input({ shape: [4] });
+  const act = tf.layers.activation({ activation: "relu6" });
+  const other = tf.layers.activation({ activation: "relu" });
+  const out = other.apply(act.apply(tf.layers.dense({ units: 4, kernelInitializer: tf.initializers.constant({ value: 3 }) }).apply(input))) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  const x = tf.tensor2d([[1, 1, 1, 0], [-1, 0, 0, 0], [0.1, 0.2, 0, 0]]);
+  const run = () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, tf.range(1, 5))) as tf.Scalar);
+    return [Array.from((model.predict(x) as tf.Tensor).dataSync()), value.dataSync()[0], ...Object.values(grads).map((g) => Array.from(g.dataSync()))];
+  };
+  const before = run();
+  assert.ok((before[0] as number[]).some((v) => v === 6) && (before[0] as number[]).some((v) => v === 0), "inputs reach both clips");
+  assert.equal(useFastRelu6(model), 1, "only the relu6 layer changes");
+  assert.deepEqual(run(), before);
+  assert.equal((act as unknown as { activation: { getClassName(): string } }).activation.getClassName(), "relu6", "still serializes as relu6");
 });
 
 test("real MobileNet: cut at its pooling layer, freeze all but block 13, and the frozen part stays put while training", { skip: !HAVE_MIRROR && `no mirror at ${MIRROR}` }, async () => {
