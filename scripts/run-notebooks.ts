@@ -1,14 +1,20 @@
 /**
- * `npm run notebooks -- [--fast] [--out DIR] [--timeout S] [--cell-timeout S] [-p NAME=value ...] [--jobs N] [notebook ...]`
+ * `npm run notebooks -- [--fast | --course] [--out DIR] [--timeout S] [--cell-timeout S] [-p NAME=value ...] [--jobs N] [notebook or folder ...]`
  *
  * Runs lesson notebooks headless, each in a fresh tslab kernel spoken to over ZeroMQ (no Python needed), writes
  * executed copies to build/notebooks/, prints each failure and a summary table; exits 1 if any notebook failed.
+ * Everything that can be checked (paths, notebooks, parameters, the output folder) is checked before any kernel
+ * starts. SIGINT, SIGTERM and SIGHUP stop the run cleanly: the cell is interrupted, the kernel shut down, the copy
+ * saved as "interrupted", and the exit code is 128 + the signal's number.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError } from "commander";
 import { type NotebookResult, runNotebook } from "./runner/execute-notebook";
-import { type ParameterValue, parseParameterArg } from "./runner/parameters";
+import { notebooksIn, resolveNotebookArgs, userFolder } from "./runner/arguments";
+import { type Notebook, readNotebook } from "./runner/nbformat";
+import { lockOutFolder, OutFolderError } from "./runner/out-lock";
+import { type ParameterValue, parseParameterArg, planParameters, type SizeMode } from "./runner/parameters";
 import { formatFailure, formatTable } from "./runner/report";
 import { addStaticFallbacks, staticRenderingAvailable } from "./render-static-plots";
 
@@ -37,22 +43,17 @@ function collectParameter(value: string, previous: Record<string, ParameterValue
 
 function defaultNotebooks(): string[] {
   const dir = path.join(root, "notebooks");
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".ipynb"))
-    .sort()
-    .map((f) => path.join(dir, f));
+  return fs.existsSync(dir) ? notebooksIn(dir) : [];
 }
 
-/** Runs `tasks` with at most `jobs` at a time, keeping their order in the result. */
-async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+/** Runs `tasks` with at most `jobs` at a time, keeping their order in the result; `skip` answers for tasks not started. */
+async function pool<T>(tasks: (() => Promise<T>)[], jobs: number, skip: (i: number) => T | undefined): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
   const worker = async () => {
     while (next < tasks.length) {
       const i = next++;
-      results[i] = await tasks[i]!();
+      results[i] = skip(i) ?? (await tasks[i]!());
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
@@ -73,22 +74,75 @@ async function addStaticPictures(executedCopy: string): Promise<void> {
   }
 }
 
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Turns SIGINT, SIGTERM and SIGHUP (and the loss of our parent process: npm or tsx killed) into an abort of the
+ * run. A second signal leaves at once (execa's clean-up still kills the kernels on exit).
+ */
+function stopOnSignals(controller: AbortController): { signal: () => NodeJS.Signals | undefined; dispose: () => void } {
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) process.exit(128 + (SIGNAL_NUMBERS[received] ?? 1));
+    received = sig;
+    console.error(`\n${sig}: stopping (interrupting the cell and shutting the kernel down)...`);
+    controller.abort();
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  const parent = process.ppid;
+  const watch = setInterval(() => process.ppid !== parent && !received && onSignal("SIGHUP"), 1000);
+  watch.unref();
+  return {
+    signal: () => received,
+    dispose: () => {
+      clearInterval(watch);
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}
+
+interface Selected {
+  file: string;
+  nb: Notebook;
+}
+
+/** Reads every named notebook; problems are returned as lines, so all are reported before anything runs. */
+function readAll(files: string[]): { selected: Selected[]; errors: string[] } {
+  const selected: Selected[] = [];
+  const errors: string[] = [];
+  for (const file of files) {
+    try {
+      selected.push({ file, nb: readNotebook(file) });
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  return { selected, errors };
+}
+
+function notRun(file: string, outFile: string, message: string): NotebookResult {
+  return { notebook: file, outFile, written: false, status: "interrupted", passed: false, seconds: 0, failure: { cell: "-", excerpt: "", message } };
+}
+
 async function main(): Promise<number> {
   const program = new Command()
     .name("npm run notebooks --")
     .description("Execute lesson notebooks headless in fresh TypeScript (tslab) kernels.")
-    .argument("[notebooks...]", "notebook files (default: every notebooks/*.ipynb)")
+    .argument("[notebooks...]", "notebook files or folders of notebooks, relative to where you typed the command (default: every notebooks/*.ipynb)")
     .option("--fast", "use each notebook's metadata lessons.fast_parameters (smaller sizes, same code)", false)
+    .option("--course", "use each notebook's metadata lessons.course_parameters (the original course's sizes)", false)
     .option("--out <dir>", "folder for the executed copies", path.join(root, "build", "notebooks"))
     .option("--timeout <seconds>", "limit for running all cells of one notebook", positiveNumber, 4 * 3600)
     .option("--cell-timeout <seconds>", "limit for one cell", positiveNumber, 600)
-    .option("-p, --parameter <name=value>", "override a parameter (repeatable; wins over --fast)", collectParameter, {})
+    .option("-p, --parameter <name=value>", "set a parameter in the notebooks that declare it (repeatable; wins over --fast/--course)", collectParameter, {})
     .option("--jobs <n>", "notebooks to run at the same time", positiveInt, 1)
     .option("--no-static-plots", "skip embedding a static picture of each chart in the executed copies (needs chromium)")
     .showHelpAfterError();
   program.parse();
   const opts = program.opts<{
     fast: boolean;
+    course: boolean;
     out: string;
     timeout: number;
     cellTimeout: number;
@@ -96,43 +150,89 @@ async function main(): Promise<number> {
     jobs: number;
     staticPlots: boolean;
   }>();
+  if (opts.fast && opts.course) {
+    console.error("Choose one of --fast and --course: they set the same parameters to different sizes.");
+    return 2;
+  }
+  const mode: SizeMode = opts.fast ? "fast" : opts.course ? "course" : "full";
 
-  const files = program.args.length ? program.args.map((f) => path.resolve(f)) : defaultNotebooks();
+  const base = userFolder("notebooks");
+  const args = resolveNotebookArgs(program.args, base);
+  const files = program.args.length ? args.files : defaultNotebooks();
+  if (args.errors.length) {
+    console.error(args.errors.join("\n"));
+    return 2;
+  }
   if (files.length === 0) {
     console.error("No notebooks to run: notebooks/ holds no .ipynb files and none were named.");
     return 2;
   }
-  const missing = files.filter((f) => !fs.existsSync(f));
-  if (missing.length) {
-    console.error(`Notebook not found: ${missing.join(", ")}`);
+  const { selected, errors } = readAll(files);
+  if (errors.length) {
+    console.error(errors.join("\n"));
     return 2;
   }
-  const outDir = path.resolve(opts.out);
+  let plan: ReturnType<typeof planParameters>;
+  try {
+    plan = planParameters(selected, mode, opts.parameter);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  for (const note of plan.notes) console.log(`note: ${note}`);
+
+  const outDir = path.resolve(base, opts.out);
   const outFiles = files.map((f) => path.join(outDir, path.basename(f)));
   if (new Set(outFiles).size !== outFiles.length) {
     console.error("Two notebooks share a file name; their executed copies would overwrite each other. Run them separately.");
     return 2;
   }
+  let unlock: () => void;
+  try {
+    unlock = lockOutFolder(outDir);
+  } catch (e) {
+    if (!(e instanceof OutFolderError)) throw e;
+    const why = e.message;
+    console.error(why);
+    console.log("\n" + formatTable(files.map((f, i) => notRun(f, outFiles[i]!, why)), root));
+    return 2;
+  }
 
-  const results: NotebookResult[] = await pool(
-    files.map((file, i) => async () => {
-      console.log(`▶ ${path.relative(root, file) || file}`);
-      const r = await runNotebook(file, {
-        root,
-        outFile: outFiles[i]!,
-        fast: opts.fast,
-        parameters: opts.parameter,
-        cellTimeoutMs: opts.cellTimeout * 1000,
-        notebookTimeoutMs: opts.timeout * 1000,
-        log: (line) => console.log(line),
-      });
-      if (!r.passed) console.error(formatFailure(r, root));
-      if (opts.staticPlots) await addStaticPictures(outFiles[i]!);
-      return r;
-    }),
-    opts.jobs,
-  );
+  const controller = new AbortController();
+  const signals = stopOnSignals(controller);
+  let results: NotebookResult[];
+  try {
+    results = await pool(
+      selected.map(({ file, nb }, i) => async () => {
+        console.log(`▶ ${path.relative(root, file) || file}`);
+        const r = await runNotebook(file, nb, {
+          root,
+          outFile: outFiles[i]!,
+          parameters: plan.values.get(file) ?? {},
+          settings: { fast: opts.fast, course: opts.course, overrides: opts.parameter },
+          cellTimeoutMs: opts.cellTimeout * 1000,
+          notebookTimeoutMs: opts.timeout * 1000,
+          signal: controller.signal,
+          log: (line: string) => console.log(line),
+        });
+        if (!r.passed && r.status !== "interrupted") console.error(formatFailure(r, root));
+        if (opts.staticPlots && !controller.signal.aborted) await addStaticPictures(outFiles[i]!);
+        return r;
+      }),
+      opts.jobs,
+      (i) => (controller.signal.aborted ? notRun(files[i]!, outFiles[i]!, "not run: the run was stopped") : undefined),
+    );
+  } finally {
+    signals.dispose();
+    unlock();
+  }
   console.log("\n" + formatTable(results, root));
+  const stoppedBy = signals.signal();
+  if (stoppedBy) {
+    const saved = results.filter((r) => r.status === "interrupted" && r.written).map((r) => path.relative(root, r.outFile) || r.outFile);
+    console.error(`Interrupted by ${stoppedBy}: the kernels were shut down${saved.length ? `; saved with status "interrupted": ${saved.join(", ")}` : ""}.`);
+    return 128 + (SIGNAL_NUMBERS[stoppedBy] ?? 1);
+  }
   return results.every((r) => r.passed) ? 0 : 1;
 }
 

@@ -28,6 +28,11 @@ export function tslabBin(root: string): string {
   return path.join(root, "node_modules", "tslab", "bin", "tslab");
 }
 
+/** The preload that makes a kernel leave when the process that started it is gone. */
+export function parentWatchScript(root: string): string {
+  return path.join(root, "scripts", "kernel", "parent-watch.cjs");
+}
+
 export interface KernelJson {
   argv: string[];
   display_name: string;

@@ -1,9 +1,14 @@
-/** Executes one notebook, cell by cell, in a fresh kernel; saves the executed copy after every cell. */
+/**
+ * Executes one notebook, cell by cell, in a fresh kernel, shaped like nbclient: a NotebookClient owns the kernel
+ * and runs one cell at a time (`executeCell`); `runNotebook` drives it over the whole notebook and saves the
+ * executed copy after every cell.
+ */
 import * as path from "path";
 import { errorName, errorOutput, errorSummary, hasAsyncFailure, sourceExcerpt } from "./failures";
-import { type CellRun, Kernel } from "./kernel-client";
-import { type CodeCell, hasTag, type Notebook, readNotebook, sourceText, toLines, writeNotebookAtomic } from "./nbformat";
-import { chooseParameters, injectParameters, type ParameterValue } from "./parameters";
+import { cleanNotebook } from "./hygiene";
+import { type CellRun, Kernel, KernelStartAborted } from "./kernel-client";
+import { type CodeCell, hasTag, type Notebook, sourceText, toLines, writeNotebookAtomic } from "./nbformat";
+import { injectParameters, type ParameterValue } from "./parameters";
 import { collapseCarriageReturns } from "../../lib/progress";
 
 export interface RunOptions {
@@ -14,8 +19,12 @@ export interface RunOptions {
   cellTimeoutMs: number;
   /** Limit for running all cells (kernel start-up not included). */
   notebookTimeoutMs: number;
-  fast: boolean;
+  /** The values injected after the parameters cell (already chosen and checked, see planParameters). */
   parameters: Record<string, ParameterValue>;
+  /** What the run was asked for (recorded in the executed copy's metadata.lessons_runner). */
+  settings?: Record<string, unknown>;
+  /** Fires when the run must stop (a signal): the cell is interrupted and the copy saved as "interrupted". */
+  signal?: AbortSignal;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -27,9 +36,14 @@ export interface CellFailure {
   message: string;
 }
 
+export type NotebookStatus = "passed" | "failed" | "interrupted";
+
 export interface NotebookResult {
   notebook: string;
   outFile: string;
+  /** Whether an executed copy was written to outFile. */
+  written: boolean;
+  status: NotebookStatus;
   passed: boolean;
   seconds: number;
   failure?: CellFailure;
@@ -41,17 +55,6 @@ const AFTER_ERROR_PAUSE_MS = 300;
 const SETTLE_MS = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function clearOutputs(nb: Notebook): Notebook {
-  const copy: Notebook = JSON.parse(JSON.stringify(nb));
-  for (const c of copy.cells) {
-    if (c.cell_type === "code") {
-      c.outputs = [];
-      c.execution_count = null;
-    }
-  }
-  return copy;
-}
 
 /**
  * Stream text in Jupyter's list-of-lines form. A line rewritten with "\r" (the live training progress) keeps only
@@ -72,6 +75,7 @@ interface Verdict {
 function judge(cell: CodeCell, run: CellRun, kernel: Kernel, timeoutS: number): Verdict {
   const expected = cell.metadata.lessons?.expected_error;
   const raises = hasTag(cell, "raises-exception");
+  if (run.status === "interrupted") return { ok: false, ename: "Interrupted", message: "The run was stopped while this cell ran." };
   if (run.status === "dead") return { ok: false, ename: "KernelDied", message: kernel.deathReport() };
   if (run.status === "timeout") {
     const text = `The cell did not finish within ${timeoutS} s and was interrupted.` + (run.stderr ? `\n${run.stderr.trim()}` : "");
@@ -96,105 +100,178 @@ function judge(cell: CodeCell, run: CellRun, kernel: Kernel, timeoutS: number): 
   return failed ? { ok: false, ename: errorName(text), message: text } : { ok: true };
 }
 
-export async function runNotebook(file: string, options: RunOptions): Promise<NotebookResult> {
+/** The source notebook as it will run: outputs cleared, parameters injected after the parameters cell. */
+export function prepareNotebook(source: Notebook, parameters: Record<string, ParameterValue>): { nb: Notebook; cellLabel: (i: number) => string } {
+  const nb = injectParameters(cleanNotebook(source), parameters);
+  const injectedAt = nb.cells.length > source.cells.length ? nb.cells.findIndex((c) => hasTag(c, "injected-parameters")) : -1;
+  const cellLabel = (i: number) => (injectedAt < 0 || i < injectedAt ? `${i + 1}` : i === injectedAt ? "injected parameters" : `${i}`);
+  return { nb, cellLabel };
+}
+
+export interface CellResult {
+  /** The cell ran and passed (or failed as its raises-exception tag expects). */
+  ok: boolean;
+  status: CellRun["status"];
+  seconds: number;
+}
+
+export interface ClientOptions {
+  root: string;
+  /** The kernel's working directory (the notebook's folder, as under Jupyter). */
+  cwd: string;
+  signal?: AbortSignal;
+  /** How cells are named in failure reports. */
+  cellLabel?: (i: number) => string;
+}
+
+/** One notebook and its kernel; runs one cell at a time and records outputs and the first failure in `nb`. */
+export class NotebookClient {
+  private kernel?: Kernel;
+  private readonly msgIdToCell = new Map<string, number>();
+  failure?: CellFailure;
+
+  constructor(
+    readonly nb: Notebook,
+    private readonly options: ClientOptions,
+  ) {}
+
+  async startKernel(): Promise<void> {
+    this.kernel = await Kernel.start({ root: this.options.root, cwd: this.options.cwd, startupTimeoutMs: 120_000, signal: this.options.signal });
+  }
+
+  get kernelDead(): boolean {
+    return this.kernel?.dead ?? true;
+  }
+
+  /** Marks cell `i` failed: an error output in the cell and the failure for the report. */
+  fail(i: number, message: string, ename: string): void {
+    const cell = this.nb.cells[i] as CodeCell;
+    cell.outputs.push(errorOutput(ename, errorSummary(message)));
+    this.failure ??= { cell: (this.options.cellLabel ?? String)(i), excerpt: sourceExcerpt(sourceText(cell.source)), message };
+  }
+
+  /** Runs code cell `i` within `limitMs` (`cellLimitMs` is the per-cell limit, to tell which limit was hit). */
+  async executeCell(i: number, limitMs: number, cellLimitMs = limitMs): Promise<CellResult> {
+    const kernel = this.kernel;
+    if (!kernel) throw new Error("executeCell before startKernel");
+    const cell = this.nb.cells[i];
+    if (cell?.cell_type !== "code") throw new Error(`cell ${i + 1} is not a code cell`);
+    const t0 = Date.now();
+    const run = await kernel.execute(sourceText(cell.source), limitMs, { signal: this.options.signal });
+    this.msgIdToCell.set(run.msgId, i);
+    cell.execution_count = run.executionCount;
+    cell.outputs = finishOutputs(run);
+    const verdict = judge(cell, run, kernel, Math.round(limitMs / 1000));
+    if (!verdict.ok) {
+      const viaNotebookTimeout = run.status === "timeout" && limitMs < cellLimitMs;
+      this.fail(i, viaNotebookTimeout ? `${verdict.message}\n(the whole-notebook limit --timeout was reached)` : verdict.message!, verdict.ename!);
+    }
+    if (verdict.ok && run.status === "ok") await kernel.sync();
+    this.checkLateOutput();
+    if (run.status === "error") await sleep(AFTER_ERROR_PAUSE_MS);
+    return { ok: verdict.ok, status: run.status, seconds: (Date.now() - t0) / 1000 };
+  }
+
+  /** Late stderr of finished cells, e.g. a promise rejected after the cell returned. */
+  checkLateOutput(): void {
+    const kernel = this.kernel;
+    if (!kernel) return;
+    for (const [msgId, text] of kernel.lateStderr) {
+      kernel.lateStderr.delete(msgId);
+      const i = this.msgIdToCell.get(msgId);
+      if (i === undefined) continue;
+      (this.nb.cells[i] as CodeCell).outputs.push({ output_type: "stream", name: "stderr", text: toLines(text) });
+      if (!this.failure && hasAsyncFailure(text) && !hasTag(this.nb.cells[i]!, "raises-exception")) {
+        this.fail(i, text.trim(), errorName(text));
+      }
+    }
+  }
+
+  /** Gives a timer of the last cell the chance to report a late failure. */
+  async settle(): Promise<void> {
+    if (this.kernelDead) return;
+    await sleep(SETTLE_MS);
+    this.checkLateOutput();
+  }
+
+  /** shutdown_request, then SIGKILL if the kernel has not left. */
+  async shutdownKernel(): Promise<void> {
+    await this.kernel?.shutdown();
+  }
+}
+
+export async function runNotebook(file: string, source: Notebook, options: RunOptions): Promise<NotebookResult> {
   const started = Date.now();
   const name = path.basename(file);
   const log = options.log ?? (() => undefined);
+  let written = false;
+  let status: NotebookStatus = "failed";
   const result = (failure?: CellFailure): NotebookResult => ({
     notebook: file,
     outFile: options.outFile,
+    written,
+    status: failure ? status : "passed",
     passed: !failure,
     seconds: (Date.now() - started) / 1000,
     failure,
   });
 
-  let nb: Notebook;
-  let sourceCellNumber: (i: number) => string;
+  let prepared: ReturnType<typeof prepareNotebook>;
   try {
-    const source = readNotebook(file);
-    nb = clearOutputs(injectParameters(source, chooseParameters(source, options.fast, options.parameters)));
-    const injectedAt = nb.cells.length > source.cells.length ? nb.cells.findIndex((c) => hasTag(c, "injected-parameters")) : -1;
-    sourceCellNumber = (i) =>
-      injectedAt < 0 || i < injectedAt ? `${i + 1}` : i === injectedAt ? "injected parameters" : `${i}`;
+    prepared = prepareNotebook(source, options.parameters);
   } catch (e) {
     return result({ cell: "-", excerpt: "", message: (e as Error).message });
   }
-  const runInfo = { started: new Date(started).toISOString(), fast: options.fast, parameters: options.parameters };
-  const save = (status: string) => {
-    nb.metadata.lessons_runner = { ...runInfo, status, seconds: Math.round((Date.now() - started) / 100) / 10 };
-    writeNotebookAtomic(options.outFile, nb);
+  const { nb, cellLabel } = prepared;
+  const runInfo = { started: new Date(started).toISOString(), ...options.settings, parameters: options.parameters };
+  let saveError: string | undefined;
+  const save = (s: string) => {
+    nb.metadata.lessons_runner = { ...runInfo, status: s, seconds: Math.round((Date.now() - started) / 100) / 10 };
+    try {
+      writeNotebookAtomic(options.outFile, nb);
+      written = true;
+    } catch (e) {
+      saveError ??= `Cannot write the executed copy ${options.outFile}: ${(e as Error).message}`;
+    }
   };
   save("running");
+  if (saveError) return result({ cell: "-", excerpt: "", message: saveError });
 
-  let kernel: Kernel;
+  const client = new NotebookClient(nb, { root: options.root, cwd: path.dirname(path.resolve(file)), signal: options.signal, cellLabel });
+  const stopped = () => options.signal?.aborted === true;
   try {
-    kernel = await Kernel.start({
-      root: options.root,
-      cwd: path.dirname(path.resolve(file)),
-      startupTimeoutMs: 120_000,
-    });
+    await client.startKernel();
   } catch (e) {
-    save("failed");
+    status = e instanceof KernelStartAborted ? "interrupted" : "failed";
+    save(status);
     return result({ cell: "kernel start", excerpt: "", message: (e as Error).message });
   }
 
   // Like papermill's execution timeout, the limit covers running the cells, not starting the kernel.
   const deadline = Date.now() + options.notebookTimeoutMs;
-  const msgIdToCell = new Map<string, number>();
-  let failure: CellFailure | undefined;
-  const fail = (i: number, message: string, ename: string) => {
-    const cell = nb.cells[i] as CodeCell;
-    cell.outputs.push(errorOutput(ename, errorSummary(message)));
-    failure = { cell: sourceCellNumber(i), excerpt: sourceExcerpt(sourceText(cell.source)), message };
-  };
-  /** Late stderr of finished cells, e.g. a promise rejected after the cell returned. */
-  const checkLateOutput = () => {
-    for (const [msgId, text] of kernel.lateStderr) {
-      kernel.lateStderr.delete(msgId);
-      const i = msgIdToCell.get(msgId);
-      if (i === undefined) continue;
-      (nb.cells[i] as CodeCell).outputs.push({ output_type: "stream", name: "stderr", text: toLines(text) });
-      if (!failure && hasAsyncFailure(text) && !hasTag(nb.cells[i]!, "raises-exception")) {
-        fail(i, text.trim(), errorName(text));
-      }
-    }
-  };
-
   try {
     const codeCells = nb.cells.map((c, i) => [c, i] as const).filter(([c]) => c.cell_type === "code");
-    for (const [n, [cellAny, i]] of codeCells.entries()) {
-      const cell = cellAny as CodeCell;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        fail(i, `The notebook did not finish within ${options.notebookTimeoutMs / 1000} s (--timeout).`, "NotebookTimeout");
+    for (const [n, [, i]] of codeCells.entries()) {
+      if (stopped()) {
+        status = "interrupted";
+        client.fail(i, "The run was stopped before this cell.", "Interrupted");
         break;
       }
-      const limitMs = Math.min(options.cellTimeoutMs, remaining);
-      const t0 = Date.now();
-      const run = await kernel.execute(sourceText(cell.source), limitMs);
-      msgIdToCell.set(run.msgId, i);
-      cell.execution_count = run.executionCount;
-      cell.outputs = finishOutputs(run);
-      const verdict = judge(cell, run, kernel, Math.round(limitMs / 1000));
-      const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      if (!verdict.ok) {
-        const viaNotebookTimeout = run.status === "timeout" && limitMs < options.cellTimeoutMs;
-        fail(i, viaNotebookTimeout ? `${verdict.message}\n(the whole-notebook limit --timeout was reached)` : verdict.message!, verdict.ename!);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        client.fail(i, `The notebook did not finish within ${options.notebookTimeoutMs / 1000} s (--timeout).`, "NotebookTimeout");
+        break;
       }
-      if (!failure && run.status === "ok") await kernel.sync();
-      checkLateOutput();
-      save(failure ? "failed" : "running");
-      log(`[${name}] cell ${sourceCellNumber(i)} (${n + 1}/${codeCells.length} code) ${failure ? "FAILED" : "ok"} ${secs}s`);
-      if (failure) break;
-      if (run.status === "error") await sleep(AFTER_ERROR_PAUSE_MS);
+      const r = await client.executeCell(i, Math.min(options.cellTimeoutMs, remaining), options.cellTimeoutMs);
+      if (r.status === "interrupted") status = "interrupted";
+      save(client.failure ? status : "running");
+      log(`[${name}] cell ${cellLabel(i)} (${n + 1}/${codeCells.length} code) ${client.failure ? (status === "interrupted" ? "INTERRUPTED" : "FAILED") : "ok"} ${r.seconds.toFixed(1)}s`);
+      if (client.failure) break;
     }
-    if (!failure && !kernel.dead) {
-      await sleep(SETTLE_MS);
-      checkLateOutput();
-    }
-    save(failure ? "failed" : "passed");
+    if (!client.failure) await client.settle();
   } finally {
-    await kernel.shutdown();
+    await client.shutdownKernel();
   }
-  return result(failure);
+  save(client.failure ? status : "passed");
+  return result(client.failure ?? (saveError ? { cell: "-", excerpt: "", message: saveError } : undefined));
 }

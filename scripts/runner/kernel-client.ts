@@ -11,8 +11,9 @@ import * as zmq from "zeromq";
 import { address, type ConnectionInfo, newConnectionInfo, writeConnectionFile } from "./connection";
 import { decodeMessage, encodeMessage, type Message, makeMessage, newSessionId } from "./protocol";
 import type { Output } from "./nbformat";
+import { applyIopubMessage, type CellOutputs, NO_OUTPUTS, outputFromMessage } from "./iopub";
 import { loadExeca } from "../kernel/load-execa";
-import { KERNEL_NAME, tslabBin } from "../kernel/kernelspec";
+import { KERNEL_NAME, parentWatchScript, tslabBin } from "../kernel/kernelspec";
 
 export interface KernelOptions {
   /** The kernel's working directory: the notebook's folder, as under Jupyter. */
@@ -21,9 +22,22 @@ export interface KernelOptions {
   root: string;
   startupTimeoutMs?: number;
   env?: Record<string, string>;
+  /** Aborting stops the start-up (the kernel is killed) or the running cell (it is interrupted). */
+  signal?: AbortSignal;
+  /** Sees every iopub message (to record them for tests). */
+  onIopub?: (msg: Message) => void;
 }
 
-export type CellStatus = "ok" | "error" | "timeout" | "dead";
+/** Thrown by Kernel.start when its AbortSignal fired. */
+export class KernelStartAborted extends Error {
+  constructor() {
+    super("The kernel start was stopped.");
+    this.name = "KernelStartAborted";
+  }
+}
+
+/** "interrupted": the runner was told to stop (its AbortSignal fired) while the cell ran. */
+export type CellStatus = "ok" | "error" | "timeout" | "dead" | "interrupted";
 
 export interface CellRun {
   status: CellStatus;
@@ -36,10 +50,8 @@ export interface CellRun {
 }
 
 interface Pending {
-  outputs: Output[];
-  stderr: string[];
+  state: CellOutputs;
   reply?: Message;
-  idle: boolean;
   onChange: () => void;
 }
 
@@ -78,6 +90,7 @@ export class Kernel {
     private readonly info: ConnectionInfo,
     private readonly connectionFile: string,
     private readonly child: import("execa").ResultPromise,
+    private readonly onIopubMessage?: (msg: Message) => void,
   ) {
     this.shell = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
     this.control = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
@@ -112,22 +125,28 @@ export class Kernel {
     }
   }
 
+  /**
+   * The kernel runs in its own process group (detached), so a Ctrl-C in the terminal reaches only the runner,
+   * which interrupts the cell itself; parent-watch.cjs makes the kernel leave when the runner is gone.
+   */
   private static async startOnce(options: KernelOptions): Promise<Kernel> {
+    if (options.signal?.aborted) throw new KernelStartAborted();
     const { execa } = await loadExeca();
     const info = await newConnectionInfo(KERNEL_NAME);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-kernel-"));
     const file = writeConnectionFile(dir, info);
-    const child = execa(process.execPath, [tslabBin(options.root), "kernel", "--config-path", file], {
+    const child = execa(process.execPath, ["--require", parentWatchScript(options.root), tslabBin(options.root), "kernel", "--config-path", file], {
       cwd: options.cwd,
-      env: { LESSONS_HEADLESS: "1", ...options.env },
+      env: { LESSONS_HEADLESS: "1", LESSONS_KERNEL_PARENT_PID: String(process.pid), LESSONS_KERNEL_TMPDIR: dir, ...options.env },
       stdin: "ignore",
       buffer: false,
       reject: false,
       cleanup: true,
+      detached: true,
     });
-    const kernel = new Kernel(info, file, child);
+    const kernel = new Kernel(info, file, child, options.onIopub);
     try {
-      await kernel.waitReady(options.startupTimeoutMs ?? 120_000);
+      await kernel.waitReady(options.startupTimeoutMs ?? 120_000, options.signal);
     } catch (e) {
       await kernel.kill();
       throw e;
@@ -177,46 +196,17 @@ export class Kernel {
   }
 
   private onIopub(msg: Message): void {
+    this.onIopubMessage?.(msg);
     const parentId = msg.parent_header.msg_id ?? "";
     const p = this.pending.get(parentId);
-    const c = msg.content as Record<string, any>;
-    const type = msg.header.msg_type;
-    if (!p) {
-      if (type === "stream" && c.name === "stderr") {
-        this.lateStderr.set(parentId, (this.lateStderr.get(parentId) ?? "") + String(c.text));
-      }
+    if (p) {
+      p.state = applyIopubMessage(p.state, msg);
+      p.onChange();
       return;
     }
-    if (type === "status") {
-      if (c.execution_state === "idle") {
-        p.idle = true;
-        p.onChange();
-      }
-    } else if (type === "stream") {
-      const name = c.name === "stderr" ? "stderr" : "stdout";
-      const text = String(c.text);
-      if (name === "stderr") p.stderr.push(text);
-      const last = p.outputs[p.outputs.length - 1];
-      if (last?.output_type === "stream" && last.name === name) last.text = String(last.text) + text;
-      else p.outputs.push({ output_type: "stream", name, text });
-    } else if (type === "display_data" || type === "execute_result") {
-      const out: Output =
-        type === "display_data"
-          ? { output_type: "display_data", data: c.data ?? {}, metadata: c.metadata ?? {} }
-          : { output_type: "execute_result", execution_count: c.execution_count ?? null, data: c.data ?? {}, metadata: c.metadata ?? {} };
-      const displayId = c.transient?.display_id;
-      if (displayId) (out as { _displayId?: string })._displayId = displayId;
-      p.outputs.push(out);
-    } else if (type === "update_display_data") {
-      const displayId = c.transient?.display_id;
-      for (const o of p.outputs) {
-        if (o.output_type === "display_data" && (o as { _displayId?: string })._displayId === displayId) {
-          o.data = c.data ?? {};
-          o.metadata = c.metadata ?? {};
-        }
-      }
-    } else if (type === "error") {
-      p.outputs.push({ output_type: "error", ename: c.ename, evalue: c.evalue, traceback: c.traceback ?? [] });
+    const out = outputFromMessage(msg);
+    if (out?.output_type === "stream" && out.name === "stderr") {
+      this.lateStderr.set(parentId, (this.lateStderr.get(parentId) ?? "") + String(out.text));
     }
   }
 
@@ -225,26 +215,30 @@ export class Kernel {
     return lock.run(() => sock.send(encodeMessage(this.info.key, msg)));
   }
 
-  /** Resolves when `done()` holds, rejects with "dead" / "timeout" reasons. */
-  private waitFor(p: Pending, done: () => boolean, timeoutMs: number): Promise<"done" | "timeout" | "dead"> {
+  /** Resolves when `done()` holds, or says why it stopped waiting. */
+  private waitFor(p: Pending, done: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<"done" | "timeout" | "dead" | "aborted"> {
     return new Promise((resolve) => {
-      const finish = (r: "done" | "timeout" | "dead") => {
+      const finish = (r: "done" | "timeout" | "dead" | "aborted") => {
         clearTimeout(timer);
         this.exitListeners.delete(onExit);
+        signal?.removeEventListener("abort", onAbort);
         p.onChange = () => undefined;
         resolve(r);
       };
       const onExit = () => finish("dead");
+      const onAbort = () => finish("aborted");
       const timer = setTimeout(() => finish("timeout"), timeoutMs);
       p.onChange = () => done() && finish("done");
       this.exitListeners.add(onExit);
+      signal?.addEventListener("abort", onAbort);
       if (this.dead) finish("dead");
+      else if (signal?.aborted) finish("aborted");
       else if (done()) finish("done");
     });
   }
 
   private track(msgId: string): Pending {
-    const p: Pending = { outputs: [], stderr: [], idle: false, onChange: () => undefined };
+    const p: Pending = { state: NO_OUTPUTS, onChange: () => undefined };
     this.pending.set(msgId, p);
     return p;
   }
@@ -253,9 +247,10 @@ export class Kernel {
    * Retries kernel_info_request until both the reply and its iopub status arrive: the kernel's sockets may not
    * be bound yet, and a SUB socket misses messages published before its subscription reached the publisher.
    */
-  private async waitReady(timeoutMs: number): Promise<void> {
+  private async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
+      if (signal?.aborted) throw new KernelStartAborted();
       if (this.dead) throw new Error(`The kernel did not start. ${this.deathReport()}`);
       // tslab reports a failed bind only as an unhandled rejection and keeps running.
       if (/EADDRINUSE|Address already in use/i.test(this.log.join(""))) throw new PortTakenError();
@@ -266,7 +261,7 @@ export class Kernel {
       } catch {
         // Send timed out: no peer yet. Try again.
       }
-      const r = await this.waitFor(p, () => Boolean(p.reply && p.idle), 1000);
+      const r = await this.waitFor(p, () => Boolean(p.reply && p.state.idle), 1000, signal);
       this.pending.delete(msg.header.msg_id);
       if (r === "done") return;
     }
@@ -274,10 +269,11 @@ export class Kernel {
   }
 
   /**
-   * Runs one cell. On timeout it interrupts (SIGINT: tslab's vm breakOnSigint stops synchronous code too),
-   * gives the kernel `interruptGraceMs` to answer, and otherwise kills it.
+   * Runs one cell. On timeout, or when `signal` fires, it interrupts (SIGINT: tslab's vm breakOnSigint stops
+   * synchronous code too), gives the kernel `interruptGraceMs` to answer, and otherwise kills it.
    */
-  async execute(code: string, timeoutMs: number, interruptGraceMs = 5000): Promise<CellRun> {
+  async execute(code: string, timeoutMs: number, opts: { interruptGraceMs?: number; signal?: AbortSignal } = {}): Promise<CellRun> {
+    const interruptGraceMs = opts.interruptGraceMs ?? 5000;
     const msg = makeMessage(this.session, "execute_request", {
       code,
       silent: false,
@@ -290,28 +286,28 @@ export class Kernel {
     const result = (status: CellStatus): CellRun => {
       this.pending.delete(msg.header.msg_id);
       const count = (p.reply?.content as { execution_count?: number } | undefined)?.execution_count ?? null;
-      for (const o of p.outputs) delete (o as { _displayId?: string })._displayId;
-      return { status, msgId: msg.header.msg_id, executionCount: count, outputs: p.outputs, stderr: p.stderr.join("") };
+      return { status, msgId: msg.header.msg_id, executionCount: count, outputs: p.state.outputs, stderr: p.state.stderr };
     };
     try {
       await this.send("shell", msg);
     } catch (e) {
       if (this.dead) return result("dead");
-      p.stderr.push(`The runner could not send the cell to the kernel: ${(e as Error).message}\n`);
+      p.state = { ...p.state, stderr: p.state.stderr + `The runner could not send the cell to the kernel: ${(e as Error).message}\n` };
       return result("error");
     }
     const replied = () => Boolean(p.reply);
-    let r = await this.waitFor(p, replied, timeoutMs);
-    if (r === "timeout") {
+    const r = await this.waitFor(p, replied, timeoutMs, opts.signal);
+    if (r === "timeout" || r === "aborted") {
       this.interrupt();
-      r = await this.waitFor(p, replied, interruptGraceMs);
-      if (r !== "done") await this.kill();
-      return result(r === "dead" ? "dead" : "timeout");
+      const after = await this.waitFor(p, replied, interruptGraceMs);
+      if (after !== "done") await this.kill();
+      if (r === "aborted") return result("interrupted");
+      return result(after === "dead" ? "dead" : "timeout");
     }
     if (r === "dead") return result("dead");
     // tslab answers "abort" to requests that arrive within ~200 ms after a failed one.
     // Outputs end with the "idle" status; it follows the reply closely.
-    await this.waitFor(p, () => p.idle, 2000);
+    await this.waitFor(p, () => p.state.idle, 2000);
     const status = (p.reply!.content as { status?: string }).status;
     return result(status === "ok" ? "ok" : "error");
   }
@@ -326,7 +322,7 @@ export class Kernel {
     const p = this.track(msg.header.msg_id);
     try {
       await this.send("shell", msg);
-      await this.waitFor(p, () => Boolean(p.reply && p.idle), timeoutMs);
+      await this.waitFor(p, () => Boolean(p.reply && p.state.idle), timeoutMs);
     } catch {
       // A kernel that cannot answer is caught by the next execute.
     } finally {

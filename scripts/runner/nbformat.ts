@@ -76,15 +76,35 @@ export function hasTag(cell: Cell, tag: string): boolean {
   return Array.isArray(cell.metadata?.tags) && cell.metadata.tags.includes(tag);
 }
 
+/** What keeps `value` from being an nbformat 4 notebook the runner can run, or undefined when it is one. */
+export function notNotebookReason(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return `it is JSON but not a notebook (it holds ${value === null ? "null" : Array.isArray(value) ? "a list" : typeof value})`;
+  }
+  const nb = value as Record<string, unknown>;
+  if (nb.nbformat !== 4) return `it is not an nbformat 4 notebook (nbformat is ${JSON.stringify(nb.nbformat) ?? "missing"})`;
+  if (!Array.isArray(nb.cells)) return 'it has no "cells" list';
+  const bad = nb.cells.findIndex((c) => !c || typeof c !== "object" || !["code", "markdown", "raw"].includes((c as { cell_type?: string }).cell_type ?? ""));
+  if (bad >= 0) return `cell ${bad + 1} has no valid cell_type`;
+  return undefined;
+}
+
+/** Reads a notebook; the error names the file and the reason when it is not valid JSON or not nbformat 4. */
 export function readNotebook(file: string): Notebook {
-  let nb: Notebook;
+  let value: unknown;
   try {
-    nb = JSON.parse(fs.readFileSync(file, "utf8"));
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
     throw new Error(`Cannot read notebook ${file}: ${(e as Error).message}`);
   }
-  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
-    throw new Error(`${file} is not an nbformat 4 notebook (nbformat=${nb.nbformat}). Re-save it with Jupyter.`);
+  const reason = notNotebookReason(value);
+  if (reason) throw new Error(`${file} is not a notebook the runner can run: ${reason}. Open it in Jupyter and save it as a notebook (nbformat 4).`);
+  const nb = value as Notebook;
+  nb.metadata ??= {};
+  for (const cell of nb.cells) {
+    cell.metadata ??= {};
+    cell.source ??= "";
+    if (cell.cell_type === "code") cell.outputs ??= [];
   }
   return nb;
 }

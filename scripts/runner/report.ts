@@ -20,12 +20,13 @@ export function formatFailure(r: NotebookResult, root: string): string {
   const parts = [`FAILED ${path.relative(root, r.notebook) || r.notebook}, cell ${f.cell}`];
   if (f.excerpt) parts.push("  source:", indent(f.excerpt));
   parts.push("  error:", indent(msg));
-  parts.push(`  executed copy: ${path.relative(root, r.outFile)}`);
+  if (r.written) parts.push(`  executed copy: ${path.relative(root, r.outFile)}`);
   return parts.join("\n");
 }
 
 export function formatTable(results: NotebookResult[], root: string): string {
-  const rows = results.map((r) => [path.relative(root, r.notebook) || r.notebook, r.passed ? "passed" : "FAILED", r.seconds.toFixed(1)]);
+  const statusText = (r: NotebookResult) => (r.passed ? "passed" : r.status === "interrupted" ? (r.written ? "interrupted" : "not run") : "FAILED");
+  const rows = results.map((r) => [path.relative(root, r.notebook) || r.notebook, statusText(r), r.seconds.toFixed(1)]);
   const head = ["notebook", "status", "seconds"];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]) => cells.map((s, c) => (c === 2 ? s.padStart(widths[c]!) : s.padEnd(widths[c]!))).join("  ");

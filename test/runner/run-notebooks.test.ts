@@ -144,8 +144,9 @@ test("an await that never settles is interrupted when the whole-notebook --timeo
 });
 
 test("bad parameters and missing notebooks are reported before any work", () => {
-  assert.equal(unknownParam.exitCode, 1);
-  assert.match(unknownParam.output, /Unknown parameter EPOCHS: the parameters cell declares SIZE, LABEL, VERBOSE/);
+  assert.equal(unknownParam.exitCode, 2);
+  assert.match(unknownParam.output, /Unknown parameter EPOCHS: no selected notebook declares it \(passes\.ipynb declares SIZE, LABEL, VERBOSE\)/);
+  assert.doesNotMatch(unknownParam.output, /▶/, "no notebook was started");
   assert.equal(missing.exitCode, 2);
   assert.match(missing.output, /Notebook not found: .*no-such-notebook\.ipynb/);
 });
