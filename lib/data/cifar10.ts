@@ -425,3 +425,24 @@ export async function loadCifar10(opts: Cifar10Options = {}): Promise<Cifar10Dat
   }
   return loadBinary(opts);
 }
+
+/**
+ * The official labels of all 50,000 training and 10,000 test images, without their pixels (for counting classes
+ * and checking the file order cheaply). Reads whichever form of CIFAR-10 is cached, fetching the label list of
+ * the JPEG form when the binary is not there.
+ */
+export async function loadCifar10Labels(opts: Cifar10Options = {}): Promise<{ train: Int32Array; test: Int32Array }> {
+  if (opts.prefer !== "jpeg" && binaryComplete()) {
+    const labelsOf = (batches: string[]) => Int32Array.from(batches.flatMap((b) => {
+      const bytes = fs.readFileSync(path.join(binaryFolder(), `${b}.bin`));
+      return Array.from({ length: bytes.length / RECORD }, (_, n) => bytes[n * RECORD]);
+    }));
+    return { train: labelsOf(TRAIN_BATCHES), test: labelsOf(["test_batch"]) };
+  }
+  try {
+    return readOfficialOrder(await ensureFile(DATASET, CIFAR10_JPEG_FILES[2], opts));
+  } catch (e) {
+    if (e instanceof DatasetUnavailableError) throw unavailable(opts.mirror === undefined ? mirrorDir() : opts.mirror, e);
+    throw e;
+  }
+}

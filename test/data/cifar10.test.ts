@@ -10,7 +10,7 @@ process.env.LESSONS_DATA_DIR = CACHE;
 import * as jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { projectRoot } from "../../lib/paths";
-import { CIFAR10_CLASS_NAMES, loadCifar10, parseCifarBinary, selectCifar10 } from "../../lib/data/cifar10";
+import { CIFAR10_CLASS_NAMES, loadCifar10, loadCifar10Labels, parseCifarBinary, selectCifar10 } from "../../lib/data/cifar10";
 import { DatasetUnavailableError } from "../../lib/data/cache";
 import { classCounts, stratifiedIndices } from "../../lib/data/images";
 import { loadImageFolder } from "../../lib/data/imageFolder";
@@ -66,6 +66,13 @@ test("CIFAR-10 from the mirror: real JPEG images in the official order", { skip:
     assert.deepEqual(strat.train.images.subarray(k * 3072, (k + 1) * 3072), ds.train.images.subarray(idx * 3072, (idx + 1) * 3072));
   });
   assert.ok(compared > 0, "some stratified picks fall in the first 1000");
+
+  // All labels without pixels: 5,000 and 1,000 per class, in the same order as the images.
+  const labels = await loadCifar10Labels({ mirror: MIRROR, verbose: false });
+  assert.deepEqual(classCounts({ ...ds.train, labels: labels.train }, 10), new Array(10).fill(5000));
+  assert.deepEqual(classCounts({ ...ds.test, labels: labels.test }, 10), new Array(10).fill(1000));
+  assert.deepEqual(labels.train.subarray(0, 1000), ds.train.labels);
+  assert.deepEqual([...labels.train.subarray(0, 10)], [6, 9, 9, 4, 1, 1, 2, 7, 8, 3]);
 });
 
 test("CIFAR-10 decoded once: the pixels are cached and later loads read them (a held-out validation split too)", { skip: !HAVE_MIRROR && `no mirror at ${MIRROR}` }, async () => {
