@@ -1,0 +1,144 @@
+/**
+ * Stopping a run stops everything it started. Each case starts the runner on a notebook whose second cell spins
+ * for ever, waits until that cell runs, signals the runner and checks: the exit code, the one-line message, the
+ * executed copy saved as "interrupted", and no kernel process or temporary folder left after 10 seconds.
+ * The cases run side by side (kernel start-up dominates); every process is killed in `after` whatever happened.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { CodeCell, Notebook } from "../../scripts/runner/nbformat";
+
+const root = path.join(__dirname, "..", "..");
+const hangs = path.join(root, "test", "fixtures", "notebooks", "hangs.ipynb");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "runner-signals-"));
+const started: ChildProcess[] = [];
+
+interface Case {
+  name: string;
+  /** Where the kernels of this case put their temporary folders (so we can find them). */
+  kernelTmp: string;
+  out: string;
+  exitCode: number | null;
+  exitSignal: NodeJS.Signals | null;
+  output: string;
+  /** Kernel processes still alive 10 s after the signal. */
+  leftovers: string[];
+  tmpLeft: string[];
+}
+
+function kernelProcesses(kernelTmp: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmd.includes(kernelTmp) && cmd.includes("tslab")) found.push(pid);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return found;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs the runner (node --import tsx: the pid we signal is the runner itself, or with `viaTsx` tsx's wrapper
+ * process, as `npm run` starts it), sends `signal` once the endless cell runs, and watches the aftermath.
+ */
+async function signalRun(name: string, signal: NodeJS.Signals, viaTsx = false): Promise<Case> {
+  const kernelTmp = path.join(tmp, name, "tmp");
+  const out = path.join(tmp, name, "out");
+  fs.mkdirSync(kernelTmp, { recursive: true });
+  const args = viaTsx
+    ? [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/run-notebooks.ts"]
+    : ["--import", "tsx", "scripts/run-notebooks.ts"];
+  const child = spawn(process.execPath, [...args, "--out", out, "--cell-timeout", "300", "--no-static-plots", hangs], {
+    cwd: root,
+    env: { ...process.env, TMPDIR: kernelTmp, npm_lifecycle_event: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const deadline = Date.now() + 150_000;
+  while (!/\[hangs\.ipynb\] cell 1 .* ok/.test(output)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the endless cell never started:\n${output}`);
+    await sleep(200);
+  }
+  await sleep(500); // the endless cell is running now
+  assert.equal(kernelProcesses(kernelTmp).length, 1, "one kernel runs before the signal");
+  child.kill(signal);
+  const signalledAt = Date.now();
+  await Promise.race([exited, sleep(30_000)]);
+  await sleep(Math.max(0, signalledAt + 10_000 - Date.now()));
+  const tmpLeft = fs.readdirSync(kernelTmp).filter((f) => f.startsWith("lessons-kernel-"));
+  return { name, kernelTmp, out, exitCode: child.exitCode, exitSignal: child.signalCode, output, leftovers: kernelProcesses(kernelTmp), tmpLeft };
+}
+
+let term: Case, int: Case, hup: Case, killed: Case, wrapperKilled: Case;
+
+before(async () => {
+  [term, int, hup, killed, wrapperKilled] = await Promise.all([
+    signalRun("term", "SIGTERM"),
+    signalRun("int", "SIGINT"),
+    signalRun("hup", "SIGHUP"),
+    signalRun("kill", "SIGKILL"),
+    signalRun("wrapper-kill", "SIGKILL", true),
+  ]);
+});
+
+after(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const c of [term, int, hup, killed, wrapperKilled]) for (const pid of c ? kernelProcesses(c.kernelTmp) : []) process.kill(Number(pid), "SIGKILL");
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function checkStopped(c: Case, signal: string, code: number): void {
+  assert.equal(c.exitCode, code, c.output);
+  const lines = c.output.split("\n").filter((l) => l.startsWith("Interrupted by"));
+  assert.deepEqual(lines.length, 1, c.output);
+  assert.match(lines[0]!, new RegExp(`^Interrupted by ${signal}: the kernels were shut down; saved with status "interrupted": .*hangs\\.ipynb\\.$`));
+  assert.doesNotMatch(c.output, /\n\s+at |FAILED/, "no stack trace, no failure report");
+  assert.match(c.output, /hangs\.ipynb\s+interrupted/);
+  const nb: Notebook = JSON.parse(fs.readFileSync(path.join(c.out, "hangs.ipynb"), "utf8"));
+  assert.equal((nb.metadata.lessons_runner as { status: string }).status, "interrupted");
+  const cells = nb.cells.filter((x): x is CodeCell => x.cell_type === "code");
+  assert.equal(cells[0]!.execution_count, 1);
+  assert.ok(cells[1]!.outputs.some((o) => o.output_type === "error" && o.ename === "Interrupted"), JSON.stringify(cells[1]!.outputs));
+  assert.equal(cells[2]!.execution_count, null);
+  assert.deepEqual(fs.readdirSync(c.out), ["hangs.ipynb"], "no lock or temporary file left in --out");
+}
+
+test("SIGTERM interrupts the cell, shuts the kernel down, saves the copy as interrupted and exits 143", () => {
+  checkStopped(term, "SIGTERM", 143);
+  assert.deepEqual(term.leftovers, []);
+  assert.deepEqual(term.tmpLeft, []);
+});
+
+test("SIGINT (Ctrl-C) does the same and exits 130", () => {
+  checkStopped(int, "SIGINT", 130);
+  assert.deepEqual(int.leftovers, []);
+});
+
+test("SIGHUP (the terminal closed) does the same and exits 129", () => {
+  checkStopped(hup, "SIGHUP", 129);
+  assert.deepEqual(hup.leftovers, []);
+});
+
+test("SIGKILL of the runner: the kernel notices it lost its parent, exits and removes its temporary folder", () => {
+  assert.equal(killed.exitSignal, "SIGKILL");
+  assert.deepEqual(killed.leftovers, [], "no kernel process 10 s after the runner was killed");
+  assert.deepEqual(killed.tmpLeft, [], "the kernel's connection folder is gone");
+});
+
+test("SIGKILL of the wrapper that started the runner (tsx, as under npm): the runner stops its kernel and leaves", () => {
+  assert.equal(wrapperKilled.exitSignal, "SIGKILL");
+  assert.deepEqual(wrapperKilled.leftovers, []);
+  assert.deepEqual(wrapperKilled.tmpLeft, []);
+});
