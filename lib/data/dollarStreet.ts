@@ -157,5 +157,12 @@ function readDataset(folder: string, source: DollarStreetDataset["source"], note
     folder,
     note,
   };
-  return subsetDataset(ds, opts);
+  const subset = subsetDataset(ds, opts);
+  const what = source === "real" ? "REAL Dollar Street 10 photos" : "the GENERATED STAND-IN (synthetic shapes, not photos)";
+  console.log(
+    `Data: ${what}: ${subset.train.count} training and ${subset.test.count} test images` +
+      (subset.train.count < ds.train.count ? ` (a subset of ${ds.train.count} / ${ds.test.count})` : "") +
+      `, from ${folder}`,
+  );
+  return subset;
 }
