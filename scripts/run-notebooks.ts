@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Command, InvalidArgumentError } from "commander";
 import { type NotebookResult, runNotebook } from "./runner/execute-notebook";
+import { launcherChain, launcherGone } from "./runner/ancestry";
 import { notebooksIn, resolveNotebookArgs, userFolder } from "./runner/arguments";
 import { type Notebook, readNotebook } from "./runner/nbformat";
 import { lockOutFolder, OutFolderError } from "./runner/out-lock";
@@ -82,22 +83,23 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIG
  */
 function stopOnSignals(controller: AbortController): { signal: () => NodeJS.Signals | undefined; dispose: () => void } {
   let received: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
+  const onSignal = (sig: NodeJS.Signals, why: string = sig) => {
     if (received) process.exit(128 + (SIGNAL_NUMBERS[received] ?? 1));
     received = sig;
-    console.error(`\n${sig}: stopping (interrupting the cell and shutting the kernel down)...`);
+    console.error(`\n${why}: stopping (interrupting the cell and shutting the kernel down)...`);
     controller.abort();
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) process.on(s, onSignal);
-  const parent = process.ppid;
-  const watch = setInterval(() => process.ppid !== parent && !received && onSignal("SIGHUP"), 1000);
+  const listener = (sig: NodeJS.Signals) => onSignal(sig);
+  for (const s of signals) process.on(s, listener);
+  const chain = launcherChain();
+  const watch = setInterval(() => !received && launcherGone(chain) && onSignal("SIGHUP", "The command that started the runner (npm) has ended"), 1000);
   watch.unref();
   return {
     signal: () => received,
     dispose: () => {
       clearInterval(watch);
-      for (const s of signals) process.off(s, onSignal);
+      for (const s of signals) process.off(s, listener);
     },
   };
 }
@@ -229,7 +231,8 @@ async function main(): Promise<number> {
   console.log("\n" + formatTable(results, root));
   const stoppedBy = signals.signal();
   if (stoppedBy) {
-    const saved = results.filter((r) => r.status === "interrupted" && r.written).map((r) => path.relative(root, r.outFile) || r.outFile);
+    const shown = (f: string) => (f.startsWith(root + path.sep) ? path.relative(root, f) : f);
+    const saved = results.filter((r) => r.status === "interrupted" && r.written).map((r) => shown(r.outFile));
     console.error(`Interrupted by ${stoppedBy}: the kernels were shut down${saved.length ? `; saved with status "interrupted": ${saved.join(", ")}` : ""}.`);
     return 128 + (SIGNAL_NUMBERS[stoppedBy] ?? 1);
   }

@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { isLauncher, launcherChain, launcherGone } from "../../scripts/runner/ancestry";
 import type { CodeCell, Notebook } from "../../scripts/runner/nbformat";
 
 const root = path.join(__dirname, "..", "..");
@@ -49,14 +50,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Runs the runner (node --import tsx: the pid we signal is the runner itself, or with `viaTsx` tsx's wrapper
  * process, as `npm run` starts it), sends `signal` once the endless cell runs, and watches the aftermath.
  */
-async function signalRun(name: string, signal: NodeJS.Signals, viaTsx = false): Promise<Case> {
+async function signalRun(name: string, signal: NodeJS.Signals, via: "runner" | "tsx" | "npm" = "runner"): Promise<Case> {
   const kernelTmp = path.join(tmp, name, "tmp");
   const out = path.join(tmp, name, "out");
   fs.mkdirSync(kernelTmp, { recursive: true });
-  const args = viaTsx
-    ? [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/run-notebooks.ts"]
-    : ["--import", "tsx", "scripts/run-notebooks.ts"];
-  const child = spawn(process.execPath, [...args, "--out", out, "--cell-timeout", "300", "--no-static-plots", hangs], {
+  const [command, ...args] = {
+    runner: [process.execPath, "--import", "tsx", "scripts/run-notebooks.ts"],
+    tsx: [process.execPath, path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/run-notebooks.ts"],
+    npm: ["npm", "run", "--silent", "notebooks", "--"],
+  }[via];
+  const child = spawn(command!, [...args, "--out", out, "--cell-timeout", "300", "--no-static-plots", hangs], {
     cwd: root,
     env: { ...process.env, TMPDIR: kernelTmp, npm_lifecycle_event: "" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -81,21 +84,22 @@ async function signalRun(name: string, signal: NodeJS.Signals, viaTsx = false): 
   return { name, kernelTmp, out, exitCode: child.exitCode, exitSignal: child.signalCode, output, leftovers: kernelProcesses(kernelTmp), tmpLeft };
 }
 
-let term: Case, int: Case, hup: Case, killed: Case, wrapperKilled: Case;
+let term: Case, int: Case, hup: Case, killed: Case, wrapperKilled: Case, npmTerm: Case;
 
 before(async () => {
-  [term, int, hup, killed, wrapperKilled] = await Promise.all([
+  [term, int, hup, killed, wrapperKilled, npmTerm] = await Promise.all([
     signalRun("term", "SIGTERM"),
     signalRun("int", "SIGINT"),
     signalRun("hup", "SIGHUP"),
     signalRun("kill", "SIGKILL"),
-    signalRun("wrapper-kill", "SIGKILL", true),
+    signalRun("wrapper-kill", "SIGKILL", "tsx"),
+    signalRun("npm-term", "SIGTERM", "npm"),
   ]);
 });
 
 after(() => {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const c of [term, int, hup, killed, wrapperKilled]) for (const pid of c ? kernelProcesses(c.kernelTmp) : []) process.kill(Number(pid), "SIGKILL");
+  for (const c of [term, int, hup, killed, wrapperKilled, npmTerm]) for (const pid of c ? kernelProcesses(c.kernelTmp) : []) process.kill(Number(pid), "SIGKILL");
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -141,4 +145,25 @@ test("SIGKILL of the wrapper that started the runner (tsx, as under npm): the ru
   assert.equal(wrapperKilled.exitSignal, "SIGKILL");
   assert.deepEqual(wrapperKilled.leftovers, []);
   assert.deepEqual(wrapperKilled.tmpLeft, []);
+});
+
+test("SIGTERM to npm (which does not pass it on): the runner sees its launcher end and stops everything", () => {
+  assert.deepEqual(npmTerm.leftovers, [], npmTerm.output);
+  assert.deepEqual(npmTerm.tmpLeft, []);
+  assert.match(npmTerm.output, /The command that started the runner \(npm\) has ended: stopping/);
+  const nb: Notebook = JSON.parse(fs.readFileSync(path.join(npmTerm.out, "hangs.ipynb"), "utf8"));
+  assert.equal((nb.metadata.lessons_runner as { status: string }).status, "interrupted");
+});
+
+test("the launcher chain: npm, its sh -c and tsx's wrapper count, a login shell does not", () => {
+  assert.ok(isLauncher(["node", "/usr/lib/node_modules/npm/bin/npm-cli.js", "run", "notebooks"]));
+  assert.ok(isLauncher(["npm", "test"]));
+  assert.ok(isLauncher(["sh", "-c", "tsx scripts/run-notebooks.ts"]));
+  assert.ok(isLauncher(["node", "/work/main/node_modules/.bin/tsx", "scripts/run-notebooks.ts"]));
+  assert.ok(!isLauncher(["-bash"]));
+  assert.ok(!isLauncher(["bash"]));
+  assert.ok(!isLauncher(["/usr/bin/node", "--import", "tsx", "scripts/run-notebooks.ts"]));
+  const chain = launcherChain();
+  assert.equal(chain[0]![0], process.pid);
+  assert.equal(launcherGone(chain), false);
 });
