@@ -23,7 +23,8 @@ async function main(): Promise<number> {
   const where = source.kind === "venv" ? `the course's Jupyter environment (${path.relative(root, path.dirname(source.binDir)) || source.binDir})` : "the `jupyter` on PATH";
 
   const installed = await installKernelspec(root);
-  const haveLab = await hasJupyter("lab");
+  // The venv's stamp says Lab was installed and verified; probing again costs seconds (and times out on a busy machine).
+  const haveLab = source.kind === "venv" || (await hasJupyter("lab"));
   if (!haveLab && !(await hasJupyter("notebook"))) {
     console.error(`Jupyter from ${where} has neither JupyterLab nor the Notebook front end.\n${INSTALL_JUPYTER_HINT}`);
     return 1;
