@@ -1,27 +1,56 @@
 /**
- * `npm run kernel:install` (also run by `postinstall`): registers the "TypeScript (CNN lessons)" kernel with
- * Jupyter. Never fails the install: without Jupyter it says what to install and exits 0.
+ * `npm run kernel:install [-- --sys-prefix | --system]` (also run by `postinstall`): registers the
+ * "TypeScript (CNN lessons)" kernel with Jupyter, for this user (default), for the Jupyter environment
+ * (--sys-prefix) or for every user of the machine (--system, e.g. a shared JupyterHub server).
+ * Never fails `npm install`: without Jupyter it says what to install and exits 0; an explicit scope that cannot be
+ * installed exits 1.
  */
 import * as path from "path";
 import { hasJupyter, INSTALL_JUPYTER_HINT } from "./kernel/jupyter";
-import { installKernelspec } from "./kernel/install";
+import { describeKernelRegistration, type InstallScope, installKernelspec } from "./kernel/install";
 import { KERNEL_DISPLAY_NAME } from "./kernel/kernelspec";
+import { envWithVenv, readyVenvBin } from "./jupyter/venv";
 
-async function main(): Promise<void> {
+const USAGE = "usage: npm run kernel:install [-- --user | --sys-prefix | --system]";
+
+function parseScope(args: string[]): InstallScope {
+  const scopes = args.map((a) => ({ "--user": "user", "--sys-prefix": "sys-prefix", "--system": "system" })[a] as InstallScope | undefined);
+  const unknown = args.filter((_, i) => !scopes[i]);
+  if (unknown.length || args.length > 1) throw new Error(`${unknown.length ? `unknown option ${unknown.join(" ")}` : "choose one scope"}\n${USAGE}`);
+  return scopes[0] ?? "user";
+}
+
+async function main(): Promise<number> {
   const root = path.resolve(__dirname, "..");
+  const args = process.argv.slice(2);
+  const scope = parseScope(args);
+  const explicit = args.length > 0;
+  // Like npm start: the course's Jupyter environment (.venv-jupyter) when it is installed, so --sys-prefix means it.
+  const venvBin = readyVenvBin(root);
+  if (venvBin) process.env = envWithVenv(venvBin);
   if (!(await hasJupyter())) {
     console.log(INSTALL_JUPYTER_HINT);
-    return;
+    return explicit ? 1 : 0;
   }
   try {
-    const { dir } = await installKernelspec(root);
-    console.log(`Installed the Jupyter kernel "${KERNEL_DISPLAY_NAME}" in ${dir}`);
+    const r = await installKernelspec(root, scope);
+    console.log(`Installed the Jupyter kernel "${KERNEL_DISPLAY_NAME}" (${scope}) in ${r.dir}`);
+    if (r.replacedCheckout) {
+      console.log(`  (it replaced the registration made from ${r.replacedCheckout}; notebooks inside that checkout still run its own tslab)`);
+    }
+    console.log(await describeKernelRegistration(root));
+    return 0;
   } catch (e) {
     console.warn(`Could not install the Jupyter kernel: ${(e as Error).message}`);
     console.warn("The lessons still run headless (`npm run notebooks`); retry with `npm run kernel:install`.");
+    return explicit ? 1 : 0;
   }
 }
 
-main().catch((e) => {
-  console.warn(`kernel:install: ${(e as Error).message}`);
-});
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.warn(`kernel:install: ${(e as Error).message}`);
+    process.exitCode = process.argv.length > 2 ? 1 : 0;
+  },
+);

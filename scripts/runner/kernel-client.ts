@@ -26,6 +26,8 @@ export interface KernelOptions {
   signal?: AbortSignal;
   /** Sees every iopub message (to record them for tests). */
   onIopub?: (msg: Message) => void;
+  /** The command that starts the kernel (default: this Node running the root's tslab), e.g. a kernel.json's argv. */
+  argv?: (connectionFile: string) => string[];
 }
 
 /** Thrown by Kernel.start when its AbortSignal fired. */
@@ -135,7 +137,8 @@ export class Kernel {
     const info = await newConnectionInfo(KERNEL_NAME);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-kernel-"));
     const file = writeConnectionFile(dir, info);
-    const child = execa(process.execPath, ["--require", parentWatchScript(options.root), tslabBin(options.root), "kernel", "--config-path", file], {
+    const [command, ...args] = options.argv?.(file) ?? [process.execPath, "--require", parentWatchScript(options.root), tslabBin(options.root), "kernel", "--config-path", file];
+    const child = execa(command!, args, {
       cwd: options.cwd,
       env: { LESSONS_HEADLESS: "1", LESSONS_KERNEL_PARENT_PID: String(process.pid), LESSONS_KERNEL_TMPDIR: dir, ...options.env },
       stdin: "ignore",

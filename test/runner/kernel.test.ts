@@ -5,19 +5,22 @@ import * as os from "os";
 import * as path from "path";
 import { installKernelspec } from "../../scripts/kernel/install";
 import { hasJupyter } from "../../scripts/kernel/jupyter";
-import { kernelJson, KERNEL_NAME } from "../../scripts/kernel/kernelspec";
+import { kernelJson, KERNEL_NAME, LAUNCH_SCRIPT } from "../../scripts/kernel/kernelspec";
 import { jupyterLaunch } from "../../scripts/kernel/launch";
 
 const root = path.join(__dirname, "..", "..");
 
-test("kernel.json starts this checkout's tslab with this Node, by absolute paths", () => {
+test("kernel.json runs the launcher with this checkout and this Node as fallbacks; Windows names them directly", () => {
   const spec = kernelJson(root);
-  assert.equal(spec.argv[0], process.execPath);
-  assert.equal(spec.argv[1], path.join(root, "node_modules", "tslab", "bin", "tslab"));
-  assert.ok(fs.existsSync(spec.argv[1]!));
-  assert.deepEqual(spec.argv.slice(2), ["kernel", "--config-path", "{connection_file}"]);
+  assert.deepEqual(spec.argv.slice(0, 2), ["/bin/sh", "-c"]);
+  assert.equal(spec.argv[2], LAUNCH_SCRIPT);
+  assert.deepEqual(spec.argv.slice(3), [KERNEL_NAME, "{connection_file}", root, process.execPath]);
+  assert.doesNotMatch(LAUNCH_SCRIPT, /\{(connection_file|prefix|resource_dir)\}/, "Jupyter would substitute these");
+  assert.deepEqual(spec.metadata?.lessons, { fallback_checkout: root, fallback_node: process.execPath });
   assert.equal(spec.display_name, "TypeScript (CNN lessons)");
-  assert.equal(spec.language, "typescript");
+  assert.equal(spec.interrupt_mode, "signal");
+  const win = kernelJson(root, "C:\\node\\node.exe", "win32");
+  assert.deepEqual(win.argv, ["C:\\node\\node.exe", path.join(root, "node_modules", "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"]);
   assert.throws(() => kernelJson(os.tmpdir()), /npm install/);
 });
 
