@@ -1,10 +1,13 @@
 /**
- * `npm run test:browser [notebook.ipynb]`: opens a notebook in Debian's classic Jupyter Notebook, driven by
- * headless Debian chromium, runs all its cells with the project kernel, and checks that outputs appear and every
- * plotly chart is drawn on the page (svg.main-svg) with plotly served by Jupyter itself (no outside requests).
- * Saves a screenshot under build/browser-check/. The notebook file is never modified: a temporary copy runs.
+ * `npm run test:browser [-- --front lab|classic|all] [--lesson nb | --no-lesson] [notebook.ipynb]`: drives Jupyter in
+ * headless Debian Chromium with playwright-core, with the project kernel, and checks what a learner sees.
  *
- * Default notebook: notebooks/00-setup-check.ipynb, or test/fixtures/browser/plot-check.ipynb until it exists.
+ *  - JupyterLab (the course's pinned Lab from .venv-jupyter, `npm run jupyter:install`): see test/browser/lab.ts:
+ *    restart-and-run-all of 00-setup-check, live plotly charts, the progress line updating in place, the stop
+ *    button, a type error in its cell, the untrusted reopen, and a lesson's fast copy.
+ *  - The classic Notebook (Debian's jupyter-notebook), below: runs 00-setup-check, checks that outputs appear and
+ *    every chart is drawn (svg.main-svg) with plotly served by Jupyter itself, then the untrusted view.
+ * Screenshots under build/browser-check/. Notebook files are never modified: temporary copies run.
  * Exits 1 when a check fails, 2 when jupyter or chromium is missing.
  */
 import * as crypto from "crypto";
@@ -18,6 +21,8 @@ import { projectRoot, buildDir } from "../lib/paths";
 import { addStaticFallbacks, chromiumPath, launchChromium } from "./render-static-plots";
 import { KERNEL_NAME, kernelJson } from "./kernel/kernelspec";
 import { loadExeca } from "./kernel/load-execa";
+import { readyVenvBin } from "./jupyter/venv";
+import { runLabCheck } from "../test/browser/lab";
 
 class MissingTool extends Error {}
 
@@ -293,16 +298,56 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
   return ok;
 }
 
+function defaultSetupNotebook(root: string): string {
+  const setup = path.join(root, "notebooks/00-setup-check.ipynb");
+  return fs.existsSync(setup) ? setup : path.join(root, "test/fixtures/browser/plot-check.ipynb");
+}
+
+async function runLab(notebookArg: string | undefined, lesson: string | undefined, timeoutS: number): Promise<boolean> {
+  const root = projectRoot();
+  const bin = readyVenvBin(root);
+  if (!bin) throw new MissingTool("The course's JupyterLab is not installed (.venv-jupyter). Install it: npm run jupyter:install");
+  try {
+    chromiumPath();
+  } catch (e) {
+    throw new MissingTool((e as Error).message);
+  }
+  const failures = await runLabCheck({
+    root, jupyter: path.join(bin, "jupyter"), setupNotebook: path.resolve(notebookArg ?? defaultSetupNotebook(root)),
+    lesson: lesson && path.resolve(root, lesson), timeoutS,
+  });
+  if (failures.length) console.error(`JupyterLab check FAILED:\n  - ${failures.join("\n  - ")}`);
+  else console.log("JupyterLab check passed.");
+  return failures.length === 0;
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name("test-browser")
-    .description("Run a notebook in the classic Jupyter Notebook in headless chromium and check its charts render")
+    .description("Run notebooks in JupyterLab and the classic Notebook in headless chromium and check what learners see")
     .argument("[notebook]", "notebook to run (default notebooks/00-setup-check.ipynb, else the browser fixture)")
-    .option("--timeout <seconds>", "time allowed for all cells to finish", "300")
+    .option("--front <which>", "lab, classic or all", "all")
+    .option("--lesson <notebook>", "lesson run (fast parameters) in JupyterLab", "notebooks/01-dollar-street-cnn.ipynb")
+    .option("--no-lesson", "skip the lesson in JupyterLab")
+    .option("--timeout <seconds>", "time allowed for all cells of one notebook to finish", "300")
     .parse();
-  const timeout = Number(program.opts<{ timeout: string }>().timeout);
+  const opts = program.opts<{ front: string; lesson: string | false; timeout: string }>();
+  const timeout = Number(opts.timeout);
   if (!(timeout > 0)) throw new Error("--timeout must be a positive number of seconds");
-  const ok = await run(program.args[0], timeout);
+  if (!["lab", "classic", "all"].includes(opts.front)) throw new Error(`--front must be lab, classic or all (got ${opts.front})`);
+  let ok = true;
+  const times: string[] = [];
+  if (opts.front !== "classic") {
+    const t0 = Date.now();
+    ok = (await runLab(program.args[0], opts.lesson || undefined, timeout)) && ok;
+    times.push(`JupyterLab ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  if (opts.front !== "lab") {
+    const t0 = Date.now();
+    ok = (await run(program.args[0], timeout)) && ok;
+    times.push(`classic Notebook ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  console.log(`Browser checks ${ok ? "passed" : "FAILED"} (${times.join(", ")}).`);
   process.exit(ok ? 0 : 1);
 }
 
