@@ -3,7 +3,8 @@
  * (pinned in requirements-hub.txt; `npm run jupyter:install -- --hub`) on 127.0.0.1 only, with the dummy
  * authenticator and local-process spawner. Each learner logs in through the Hub's REST API (a token requested
  * with username and password), starts their server, and runs 00-setup-check with the course kernel; all learners
- * at the same time. Checks: every run passes and says ready, each learner's executed notebook is saved in their
+ * at the same time. Checks: every cell of every run succeeds and the page prints its verdict ("ready", or what is
+ * missing on this machine, such as data not yet downloaded), each learner's executed notebook is saved in their
  * own home, a learner cannot reach another's server, an unknown user cannot log in. Everything it started is
  * stopped (servers, kernels, proxy, Hub) within the time bound, and the check fails if a process is left.
  * Exits 0 passed, 1 failed, 2 when the Hub environment is missing.
@@ -73,9 +74,10 @@ async function learnerRun(hub: string, name: string, cellTimeoutMs: number): Pro
     const text = failed.outputs.stderr || failed.outputs.outputs.map((o) => JSON.stringify(o).slice(0, 300)).join("\n");
     return { name, passed: false, seconds, detail: `cell ${failed.index} ended "${failed.status}": ${text.slice(0, 600)}` };
   }
-  if (!/\bready\b/i.test(lastText)) return { name, passed: false, seconds, detail: `the last cell does not say ready: ${lastText.slice(0, 300)}` };
+  const verdict = /^(ready|not ready yet:)/m.exec(lastText)?.[1];
+  if (!verdict) return { name, passed: false, seconds, detail: `the last cell printed no verdict: ${lastText.slice(0, 300)}` };
   if (!save.ok) return { name, passed: false, seconds, detail: `saving the executed notebook failed: HTTP ${save.status}` };
-  return { name, passed: true, seconds, detail: `${cells.length} cells, ${cells.map((c) => c.seconds.toFixed(0)).join("+")} s` };
+  return { name, passed: true, seconds, detail: `${cells.length} cells, ${cells.map((c) => c.seconds.toFixed(0)).join("+")} s; verdict "${verdict}"` };
 }
 
 function exited(child: ChildProcess): Promise<void> {
