@@ -130,6 +130,52 @@ function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.flatMap((l) => (l instanceof tf.LayersModel ? [l, ...allLayers(l)] : [l]));
 }
 
+export interface ResizeImagesArgs {
+  height: number;
+  width: number;
+  name?: string;
+}
+
+/**
+ * A layer that resizes [n, h, w, c] images bilinearly to height x width, as tf.image.resizeBilinear does (and as
+ * lib/data's MobileNet `preprocess`). tfjs 4.22's own tf.layers.resizing cannot stand in: it samples with aligned
+ * corners and fails on the list of inputs a model hands to its layers.
+ */
+export class ResizeImages extends tf.layers.Layer {
+  static className = "ResizeImages";
+  private readonly height: number;
+  private readonly width: number;
+
+  constructor(args: ResizeImagesArgs) {
+    super({ name: args.name });
+    if (![args?.height, args?.width].every((v) => Number.isInteger(v) && v > 0)) {
+      throw new Error(`resizeImages needs whole-number {height, width} above 0, got ${JSON.stringify(args)}.`);
+    }
+    this.height = args.height;
+    this.width = args.width;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [shape[0], this.height, this.width, shape[3]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const images = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return tf.image.resizeBilinear(images, [this.height, this.width]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), height: this.height, width: this.width };
+  }
+}
+tf.serialization.registerClass(ResizeImages);
+
+/** `resizeImages({ height: 96, width: 96 })`: a layer that upscales (or shrinks) images inside a model. */
+export function resizeImages(args: ResizeImagesArgs): ResizeImages {
+  return new ResizeImages(args);
+}
+
 export interface ExtractOptions {
   /** Images per predict call (default 64); memory use grows with it, not with the number of images. */
   batchSize?: number;

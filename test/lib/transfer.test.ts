@@ -13,7 +13,7 @@ import { loadMobileNet, MOBILENET_FEATURE_LAYER } from "../../lib/data/mobilenet
 import type { ImageSplit } from "../../lib/data/images";
 import { compileForClassification, train } from "../../lib/train";
 import {
-  cutAt, extractFeatures, freeze, keepFrozenBatchNormInInference, mobilenetBlock, parameterCounts, selectLayers, unfreeze, useFastRelu6,
+  cutAt, extractFeatures, freeze, keepFrozenBatchNormInInference, mobilenetBlock, parameterCounts, resizeImages, selectLayers, unfreeze, useFastRelu6,
 } from "../../lib/transfer";
 
 const MIRROR = process.env.LESSONS_DATA_MIRROR || path.resolve(projectRoot(), "..", "shared", "data");
@@ -203,6 +203,19 @@ test("useFastRelu6 swaps relu6 layers for tf.relu6 with the same outputs and gra
   assert.equal(useFastRelu6(model), 1, "only the relu6 layer changes");
   assert.deepEqual(run(), before);
   assert.equal((act as unknown as { activation: { getClassName(): string } }).activation.getClassName(), "relu6", "still serializes as relu6");
+});
+
+test("resizeImages resizes inside a model like tf.image.resizeBilinear, and scaling before or after it agrees", () => {
+  const input = tf.input({ shape: [4, 4, 3] });
+  const scaled = tf.layers.rescaling({ scale: 2, offset: -1 }).apply(input) as tf.SymbolicTensor;
+  const resized = resizeImages({ height: 12, width: 12 }).apply(scaled) as tf.SymbolicTensor;
+  assert.deepEqual(resized.shape, [null, 12, 12, 3]);
+  const model = tf.model({ inputs: input, outputs: resized });
+  const pixels = tf.randomUniform([2, 4, 4, 3], 0, 255, "float32", 3);
+  const inModel = model.predict(tf.div(pixels, 255)) as tf.Tensor;
+  const byHand = tf.sub(tf.div(tf.image.resizeBilinear(pixels as tf.Tensor4D, [12, 12]), 127.5), 1);
+  assertClose(Array.from(inModel.dataSync()), Array.from(byHand.dataSync()));
+  assert.throws(() => resizeImages({ height: 0, width: 3 }), /whole-number \{height, width\}/);
 });
 
 test("real MobileNet: cut at its pooling layer, freeze all but block 13, and the frozen part stays put while training", { skip: !HAVE_MIRROR && `no mirror at ${MIRROR}` }, async () => {
