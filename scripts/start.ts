@@ -1,10 +1,11 @@
 /**
  * `npm start [-- jupyter flags]`: opens the lessons in JupyterLab, or in the classic Notebook where Lab is missing.
  * Uses the course's Jupyter environment (.venv-jupyter/, from `npm run jupyter:install`) when it is installed,
- * else a `jupyter` on PATH, else says what to run. Registers this checkout's kernel first.
+ * else a `jupyter` on PATH, else says what to run. Registers the kernel first (into the venv, or for this user) and
+ * says which checkout's kernel the lessons will run.
  */
 import * as path from "path";
-import { installKernelspec } from "./kernel/install";
+import { describeKernelRegistration, installKernelspec } from "./kernel/install";
 import { hasJupyter, INSTALL_JUPYTER_HINT } from "./kernel/jupyter";
 import { jupyterLaunch } from "./kernel/launch";
 import { loadExeca } from "./kernel/load-execa";
@@ -22,7 +23,9 @@ async function main(): Promise<number> {
   if (source.kind === "venv") process.env = envWithVenv(source.binDir);
   const where = source.kind === "venv" ? `the course's Jupyter environment (${path.relative(root, path.dirname(source.binDir)) || source.binDir})` : "the `jupyter` on PATH";
 
-  const installed = await installKernelspec(root);
+  // Into the course venv when we use it (it belongs to this checkout, so two checkouts never share a registration),
+  // else for this user.
+  await installKernelspec(root, source.kind === "venv" ? "sys-prefix" : "user");
   // The venv's stamp says Lab was installed and verified; probing again costs seconds (and times out on a busy machine).
   const haveLab = source.kind === "venv" || (await hasJupyter("lab"));
   if (!haveLab && !(await hasJupyter("notebook"))) {
@@ -33,7 +36,7 @@ async function main(): Promise<number> {
   if (user.note) console.log(user.note);
   const { frontEnd, args } = jupyterLaunch(haveLab, user.args);
   console.log(`Opening the lessons in ${frontEnd} from ${where}.`);
-  console.log(`Kernel "TypeScript (CNN lessons)" runs this checkout: ${root} (registered in ${installed.dir}).`);
+  console.log(await describeKernelRegistration(root));
   console.log("Stop it with Ctrl+C.");
   const { execa } = await loadExeca();
   const r = await execa("jupyter", args, { cwd: root, stdio: "inherit", reject: false });

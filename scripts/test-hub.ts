@@ -152,12 +152,13 @@ async function main(): Promise<number> {
       console.log(`  ${r.name}: ${r.passed ? "passed" : "FAILED"} in ${r.seconds.toFixed(0)} s (${r.detail})`);
       if (!r.passed) failures.push(`${r.name}: ${r.detail}`);
     }
+    const unsaved = failures.length;
     for (const name of learners) {
       const saved = path.join(dir, "home", name, "cnn-lessons", "00-setup-check.ipynb");
       const outputs = fs.existsSync(saved) ? readNotebook(saved).cells.filter((c) => c.cell_type === "code" && c.outputs.length).length : 0;
       if (outputs === 0) failures.push(`${name}'s executed notebook is not in their home (${saved})`);
     }
-    console.log(`  each learner's executed 00-setup-check.ipynb is saved under their own home (${path.join(dir, "home", "<learner>", "cnn-lessons")})`);
+    if (failures.length === unsaved) console.log(`  each learner's executed 00-setup-check.ipynb is saved under their own home (${path.join(dir, "home", "<learner>", "cnn-lessons")})`);
     if (refused.status !== 403) failures.push(`an unknown user got HTTP ${refused.status} instead of 403 when logging in`);
     // Learner 1's token must not open learner 2's server.
     if (count >= 2) {

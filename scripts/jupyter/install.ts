@@ -7,9 +7,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Command } from "commander";
+import { installKernelspec } from "../kernel/install";
 import { loadExeca } from "../kernel/load-execa";
 import {
-  HUB_REQUIREMENTS, LAB_REQUIREMENTS, STAMP_FILE, type VenvStamp, requirementsDigest, venvBin, venvDir, venvUpToDate,
+  HUB_REQUIREMENTS, LAB_REQUIREMENTS, STAMP_FILE, type VenvStamp, envWithVenv, requirementsDigest, venvBin, venvDir, venvUpToDate,
 } from "./venv";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -76,8 +77,21 @@ export async function installVenv(opts: { hub: boolean; force: boolean }): Promi
   writeStampAtomic(dir, {
     requirements: path.basename(requirements), sha256: requirementsDigest(requirements), python: version, installed: new Date().toISOString(),
   });
+  await registerKernel(dir);
   console.log(`Installed the course's Jupyter environment in ${dir}. \`npm start\` uses it.`);
   return dir;
+}
+
+/** The course kernel, registered inside the venv (`kernel:install -- --sys-prefix` with the venv's jupyter). */
+async function registerKernel(dir: string): Promise<void> {
+  const saved = process.env;
+  process.env = envWithVenv(path.dirname(venvBin(dir, "jupyter")));
+  try {
+    const r = await installKernelspec(root, "sys-prefix");
+    console.log(`Registered the kernel "TypeScript (CNN lessons)" in ${r.dir}`);
+  } finally {
+    process.env = saved;
+  }
 }
 
 /** The programs we rely on answer, and plotly's JupyterLab renderer is there. */

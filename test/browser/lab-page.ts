@@ -65,6 +65,23 @@ export async function waitForNotebook(page: Page, timeoutMs: number): Promise<vo
   );
 }
 
+/**
+ * Records every kernel status the page sees (window.__cnnKernelStatuses), so a kernel that died and was restarted
+ * between two polls is still noticed.
+ */
+export async function recordKernelStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as any;
+    w.__cnnKernelStatuses = [];
+    w.jupyterapp.shell.currentWidget.sessionContext.statusChanged.connect((_: unknown, status: string) => w.__cnnKernelStatuses.push(status));
+  });
+}
+
+/** Statuses that mean the kernel died since recordKernelStatuses. */
+export async function kernelDeaths(page: Page): Promise<string[]> {
+  return page.evaluate(() => ((window as any).__cnnKernelStatuses ?? []).filter((s: string) => /dead|autorestarting/.test(s)));
+}
+
 /** Runs a Lab command by id (without waiting for it: some open dialogs). */
 export async function command(page: Page, id: string, args: object = {}): Promise<void> {
   await page.evaluate(({ id, args }) => void (window as any).jupyterapp.commands.execute(id, args), { id, args });
@@ -91,13 +108,22 @@ export async function appendCell(page: Page, source: string): Promise<number> {
 export async function waitForAllCells(page: Page, timeoutMs: number, cellIndexes?: number[]): Promise<LabState> {
   const until = Date.now() + timeoutMs;
   let idleWithError = 0;
+  let idleStalled = 0;
   for (;;) {
+    const deaths = await kernelDeaths(page);
+    if (deaths.length) throw new Error(`the kernel died while cells ran (statuses seen: ${deaths.join(", ")}); out of memory?`);
     const s = await labState(page);
     const watched = cellIndexes ? s.cells.filter((c) => cellIndexes.includes(c.index)) : s.cells;
     const busyPrompt = await page.locator(".jp-InputPrompt", { hasText: "[*]" }).count();
     if (s.kernel === "idle" && busyPrompt === 0 && watched.every((c) => c.executionCount !== null)) return s;
     idleWithError = s.kernel === "idle" && busyPrompt === 0 && s.cells.some((c) => c.error) ? idleWithError + 1 : 0;
     if (idleWithError >= 5) return s;
+    // Idle, nothing running, cells left unrun and no error: Lab stopped running them. Say which, after a minute.
+    idleStalled = s.kernel === "idle" && busyPrompt === 0 ? idleStalled + 1 : 0;
+    if (idleStalled >= 60) {
+      const pending = watched.filter((c) => c.executionCount === null).map((c) => c.index);
+      throw new Error(`the kernel has been idle for a minute but cells ${pending.join(", ")} never ran (no error was shown)`);
+    }
     if (s.kernel === "dead" || s.connection === "disconnected") throw new Error(`the kernel is ${s.kernel} (${s.connection})`);
     if (Date.now() > until) {
       const pending = watched.filter((c) => c.executionCount === null).map((c) => c.index);
@@ -110,9 +136,13 @@ export async function waitForAllCells(page: Page, timeoutMs: number, cellIndexes
 /** Makes the viewport as tall as the notebook so one screenshot shows all of it (Lab scrolls inside a panel). */
 export async function fullNotebookScreenshot(page: Page, file: string): Promise<void> {
   const height = await page.evaluate(() => {
+    // The element that scrolls the notebook (which one it is has changed between Lab versions): the one with the
+    // most hidden content among those that scroll.
     const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-    const scrollers = Array.from(panel?.querySelectorAll<HTMLElement>(".jp-WindowedPanel-outer, .jp-Notebook") ?? []);
-    const s = scrollers.sort((a, b) => b.scrollHeight - a.scrollHeight)[0];
+    const scrollers = Array.from(panel?.querySelectorAll<HTMLElement>("*") ?? [])
+      .filter((e) => /auto|scroll/.test(getComputedStyle(e).overflowY))
+      .sort((a, b) => (b.scrollHeight - b.clientHeight) - (a.scrollHeight - a.clientHeight));
+    const s = scrollers[0];
     return s ? s.scrollHeight + (window.innerHeight - s.clientHeight) + 40 : 900;
   });
   await page.setViewportSize({ width: 1280, height: Math.min(Math.max(height, 900), 16000) });

@@ -19,7 +19,7 @@ import { buildDir } from "../../lib/paths";
 import { addStaticFallbacks, launchChromium } from "../../scripts/render-static-plots";
 import { chooseParameters, injectParameters } from "../../scripts/runner/parameters";
 import { readNotebook, writeNotebookAtomic } from "../../scripts/runner/nbformat";
-import { appendCell, chartState, command, fullNotebookScreenshot, hoverCharts, type LabState, labState, waitForAllCells, waitForNotebook } from "./lab-page";
+import { appendCell, chartState, command, fullNotebookScreenshot, hoverCharts, recordKernelStatuses, type LabState, labState, waitForAllCells, waitForNotebook } from "./lab-page";
 import { type JupyterServer, sleep, startJupyterServer } from "./server";
 import { analyseProgress } from "./progress-snapshots";
 
@@ -201,6 +201,7 @@ export async function runLabCheck(opts: LabCheckOptions): Promise<string[]> {
     // 1. Restart Kernel and Run All Cells, through its confirmation dialog.
     await page.goto(url(setupCopy, server));
     await waitForNotebook(page, 180_000);
+    await recordKernelStatuses(page);
     const started = Date.now();
     await command(page, "notebook:restart-run-all");
     await page.locator(".jp-Dialog .jp-mod-accept").click({ timeout: 15_000 });
@@ -224,6 +225,7 @@ export async function runLabCheck(opts: LabCheckOptions): Promise<string[]> {
     if (lessonCopy) {
       await page.goto(url(lessonCopy, server));
       await waitForNotebook(page, 180_000);
+      await recordKernelStatuses(page);
       const t0 = Date.now();
       await command(page, "notebook:run-all-cells");
       const s5 = await waitForAllCells(page, opts.timeoutS * 1000);
