@@ -2,6 +2,9 @@
 import { Figure, Layout, Trace } from "./figure";
 import { showFigure, ShowOptions } from "./show";
 
+/** White for 0 through to dark blue for the largest count (plotly's own "Blues" runs the other way, dark to light). */
+export const WHITE_TO_BLUE: [number, string][] = [[0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1, "#08306b"]];
+
 export interface ConfusionHeatmapOptions extends ShowOptions {
   title?: string;
   /**
@@ -37,7 +40,7 @@ export function confusionHeatmap(matrix: number[][], classNames?: string[], opts
     y: [...names],
     text,
     texttemplate: "%{text}",
-    colorscale: "Blues",
+    colorscale: WHITE_TO_BLUE,
     zmin: 0,
     ...(opts.normalize ? { zmax: 1 } : {}),
     colorbar: { title: { text: opts.normalize ? "share of true class" : "images" } },

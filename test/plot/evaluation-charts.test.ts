@@ -18,6 +18,9 @@ test("confusionHeatmap draws counts with class names, true classes down and the 
   assert.deepEqual(t.x, ["T-shirt", "Bag", "Sandal"]);
   assert.deepEqual(t.y, ["T-shirt", "Bag", "Sandal"]);
   assert.deepEqual(t.text, [["2", "1", "0"], ["1", "1", "0"], ["1", "2", "0"]]);
+  const scale = t.colorscale as [number, string][];
+  assert.equal(t.zmin, 0);
+  assert.deepEqual([scale[0][0], scale[0][1], scale[scale.length - 1][0]], [0, "#f7fbff", 1], "zero is (nearly) white, so empty cells recede");
   const layout = fig.layout!;
   assert.equal((layout.yaxis as { autorange: string }).autorange, "reversed", "row 0 at the top, like the printed matrix");
   assert.equal(((layout.xaxis as { title: { text: string } }).title).text, "predicted class");
