@@ -221,8 +221,10 @@ export async function runLabCheck(opts: LabCheckOptions): Promise<string[]> {
     await fullNotebookScreenshot(page, path.join(dir, "lab-00-setup-check.probes.png"));
     failures.push(...(await checkUntrustedReopen(page, setupCopy, charts, path.join(dir, "lab-00-setup-check.untrusted.png"))));
 
-    // 5. A lesson, fast.
+    // 5. A lesson, fast, after shutting the setup check's kernel down (one kernel at a time on small machines).
     if (lessonCopy) {
+      const sessions = (await (await server.api("/api/sessions")).json()) as { id: string }[];
+      for (const s of sessions) await server.api(`/api/sessions/${s.id}`, { method: "DELETE" });
       await page.goto(url(lessonCopy, server));
       await waitForNotebook(page, 180_000);
       await recordKernelStatuses(page);
