@@ -307,8 +307,8 @@ function jpegSources(): Record<string, string> {
   return Object.fromEntries(CIFAR10_JPEG_FILES.map((f) => [f.name, manifest[f.name]?.sha256 ?? "?"]));
 }
 
-/** The cached pixels (train then test), or undefined when there are none for these archives. */
-function readDecodedCache(): { train: Uint8Array; test: Uint8Array } | undefined {
+/** The cache's description when it holds the pixels of exactly these archives (right size), else undefined. */
+function decodedCacheInfo(): DecodedInfo | undefined {
   const dir = datasetDir(DATASET);
   let info: DecodedInfo;
   try {
@@ -319,9 +319,44 @@ function readDecodedCache(): { train: Uint8Array; test: Uint8Array } | undefined
   const file = path.join(dir, DECODED);
   if (JSON.stringify(info.sources) !== JSON.stringify(jpegSources())) return undefined;
   if (!fs.existsSync(file) || fs.statSync(file).size !== info.bytes || info.bytes !== (info.trainCount + info.testCount) * 3072) return undefined;
-  const buf = fs.readFileSync(file);
-  const all = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  return { train: all.subarray(0, info.trainCount * 3072), test: all.subarray(info.trainCount * 3072) };
+  return info;
+}
+
+/**
+ * The cached pixels of the images at `indices` (ascending), read straight from the file starting at byte `base`:
+ * a class-size pick reads only its own images, and runs of neighbouring images are read in one call.
+ */
+function readCachedImages(fd: number, base: number, indices: number[]): Uint8Array {
+  const out = new Uint8Array(indices.length * 3072);
+  for (let k = 0; k < indices.length; ) {
+    let end = k + 1;
+    while (end < indices.length && indices[end] === indices[end - 1] + 1) end++;
+    const bytes = (end - k) * 3072;
+    if (fs.readSync(fd, out, k * 3072, bytes, base + indices[k] * 3072) !== bytes) throw new Error("the cached pixel file ended early");
+    k = end;
+  }
+  return out;
+}
+
+function loadFromDecodedCache(info: DecodedInfo, order: { train: Int32Array; test: Int32Array }, opts: Cifar10Options): Cifar10Dataset {
+  const sel = selectCifar10(order.train, order.test, opts);
+  const fd = fs.openSync(path.join(datasetDir(DATASET), DECODED), "r");
+  try {
+    const split = (indices: number[], labels: Int32Array, base: number): ImageSplit => ({
+      images: readCachedImages(fd, base, indices), labels: Int32Array.from(indices, (i) => labels[i]),
+      count: indices.length, height: 32, width: 32, channels: 3,
+    });
+    const ds: Cifar10Dataset = {
+      classNames: [...CIFAR10_CLASS_NAMES],
+      train: split(sel.train, order.train, 0),
+      test: split(sel.test, order.test, info.trainCount * 3072),
+      source: "jpeg-mirror",
+    };
+    if (sel.validation.length > 0) ds.validation = split(sel.validation, order.train, 0);
+    return ds;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Write the decoded pixels atomically: temporary file, checked against the pixels' sha256, then renamed. */
@@ -356,9 +391,8 @@ function writeDecodedCache(train: Uint8Array, test: Uint8Array): void {
 async function loadJpeg(opts: Cifar10Options): Promise<Cifar10Dataset> {
   const [trainArchive, testArchive, orderFile] = await Promise.all(CIFAR10_JPEG_FILES.map((f) => ensureFile(DATASET, f, opts)));
   const order = readOfficialOrder(orderFile);
-  const split = (images: Uint8Array, labels: Int32Array): ImageSplit => ({ images, labels, count: labels.length, height: 32, width: 32, channels: 3 });
-  const cached = readDecodedCache();
-  if (cached) return selectFromFull(split(cached.train, order.train), split(cached.test, order.test), opts, "jpeg-mirror");
+  const cached = decodedCacheInfo();
+  if (cached) return loadFromDecodedCache(cached, order, opts);
 
   const sel = selectCifar10(order.train, order.test, opts);
   const asked = sel.train.length + sel.validation.length + sel.test.length;

@@ -77,6 +77,8 @@ test("CIFAR-10 from the mirror: real JPEG images in the official order", { skip:
 
 test("CIFAR-10 decoded once: the pixels are cached and later loads read them (a held-out validation split too)", { skip: !HAVE_MIRROR && `no mirror at ${MIRROR}` }, async () => {
   const small = await loadCifar10({ mirror: MIRROR, trainCount: 50, testCount: 20, verbose: false }); // decodes just these
+  const pick = { mirror: MIRROR, trainCount: 40, validationCount: 20, testCount: 15, subset: "stratified" as const, seed: 9, verbose: false };
+  const pickedDirectly = await loadCifar10(pick);
   const cacheFile = path.join(CACHE, "cifar10", "decoded-jpeg-pixels.u8");
   assert.ok(!fs.existsSync(cacheFile), "a small pick does not decode everything");
 
@@ -85,6 +87,11 @@ test("CIFAR-10 decoded once: the pixels are cached and later loads read them (a 
   assert.deepEqual(full.train.images, small.train.images, "cached pixels equal a direct decode");
   assert.deepEqual(full.test.images, small.test.images);
   assert.ok(!fs.readdirSync(path.join(CACHE, "cifar10")).some((f) => f.includes(".partial")), "no temporary files left");
+  const pickedFromCache = await loadCifar10(pick); // scattered images read from the cache file
+  for (const part of ["train", "validation", "test"] as const) {
+    assert.deepEqual(pickedFromCache[part]!.images, pickedDirectly[part]!.images, `${part}: same pixels from the cache`);
+    assert.deepEqual(pickedFromCache[part]!.labels, pickedDirectly[part]!.labels);
+  }
 
   // Later loads read the cache: a byte changed in the file shows up in the result.
   const fd = fs.openSync(cacheFile, "r+");
