@@ -76,6 +76,8 @@ async function addStaticPictures(executedCopy: string): Promise<void> {
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** A second signal within this time is the same request (delivered twice); a later one means "leave now". */
+const REPEAT_GRACE_MS = 3000;
 
 /**
  * Turns SIGINT, SIGTERM and SIGHUP (and the loss of our parent process: npm or tsx killed) into an abort of the
@@ -83,9 +85,13 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIG
  */
 function stopOnSignals(controller: AbortController): { signal: () => NodeJS.Signals | undefined; dispose: () => void } {
   let received: NodeJS.Signals | undefined;
+  let receivedAt = 0;
   const onSignal = (sig: NodeJS.Signals, why: string = sig) => {
+    // Ctrl-C reaches the whole process group and tsx's wrapper passes it on too: the same keypress arrives twice.
+    if (received && Date.now() - receivedAt < REPEAT_GRACE_MS) return;
     if (received) process.exit(128 + (SIGNAL_NUMBERS[received] ?? 1));
     received = sig;
+    receivedAt = Date.now();
     console.error(`\n${why}: stopping (interrupting the cell and shutting the kernel down)...`);
     controller.abort();
   };
@@ -200,6 +206,7 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  process.on("exit", unlock); // also when a second Ctrl-C makes us leave at once
   const controller = new AbortController();
   const signals = stopOnSignals(controller);
   let results: NotebookResult[];

@@ -29,7 +29,7 @@ async function runCli(name: string, args: string[]): Promise<Run> {
     reject: false,
     all: true,
     env: { TMPDIR: kernelTmp },
-    timeout: 170_000,
+    timeout: 420_000, // generous: several helpers may share this machine
   });
   return { exitCode: r.exitCode ?? -1, output: r.all ?? "", out };
 }

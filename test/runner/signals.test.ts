@@ -2,7 +2,7 @@
  * Stopping a run stops everything it started. Each case starts the runner on a notebook whose second cell spins
  * for ever, waits until that cell runs, signals the runner and checks: the exit code, the one-line message, the
  * executed copy saved as "interrupted", and no kernel process or temporary folder left after 10 seconds.
- * The cases run side by side (kernel start-up dominates); every process is killed in `after` whatever happened.
+ * The cases run four at a time (kernel start-up dominates); every process is killed in `after` whatever happened.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Runs the runner (node --import tsx: the pid we signal is the runner itself, or with `viaTsx` tsx's wrapper
  * process, as `npm run` starts it), sends `signal` once the endless cell runs, and watches the aftermath.
  */
-async function signalRun(name: string, signal: NodeJS.Signals, via: "runner" | "tsx" | "npm" = "runner"): Promise<Case> {
+async function signalRun(name: string, signal: NodeJS.Signals, via: "runner" | "tsx" | "npm" | "npm-group" = "runner"): Promise<Case> {
   const kernelTmp = path.join(tmp, name, "tmp");
   const out = path.join(tmp, name, "out");
   fs.mkdirSync(kernelTmp, { recursive: true });
@@ -58,48 +58,76 @@ async function signalRun(name: string, signal: NodeJS.Signals, via: "runner" | "
     runner: [process.execPath, "--import", "tsx", "scripts/run-notebooks.ts"],
     tsx: [process.execPath, path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/run-notebooks.ts"],
     npm: ["npm", "run", "--silent", "notebooks", "--"],
+    "npm-group": ["npm", "run", "--silent", "notebooks", "--"],
   }[via];
   const child = spawn(command!, [...args, "--out", out, "--cell-timeout", "300", "--no-static-plots", hangs], {
     cwd: root,
     env: { ...process.env, TMPDIR: kernelTmp, npm_lifecycle_event: "" },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: via === "npm-group", // its own process group, like a terminal's foreground job
   });
   started.push(child);
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 300_000; // kernel start-up on a machine shared with other work
   while (!/\[hangs\.ipynb\] cell 1 .* ok/.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the endless cell never started:\n${output}`);
     await sleep(200);
   }
   await sleep(500); // the endless cell is running now
   assert.equal(kernelProcesses(kernelTmp).length, 1, "one kernel runs before the signal");
-  child.kill(signal);
+  if (via === "npm-group") process.kill(-child.pid!, signal); // Ctrl-C: every process of the job gets it
+  else child.kill(signal);
   const signalledAt = Date.now();
   await Promise.race([exited, sleep(30_000)]);
+  if (via.startsWith("npm")) await sleep(5000); // npm may leave before the runner has finished stopping
   await sleep(Math.max(0, signalledAt + 10_000 - Date.now()));
   const tmpLeft = fs.readdirSync(kernelTmp).filter((f) => f.startsWith("lessons-kernel-"));
   return { name, kernelTmp, out, exitCode: child.exitCode, exitSignal: child.signalCode, output, leftovers: kernelProcesses(kernelTmp), tmpLeft };
 }
 
-let term: Case, int: Case, hup: Case, killed: Case, wrapperKilled: Case, npmTerm: Case;
+let term: Case, int: Case, hup: Case, killed: Case, wrapperKilled: Case, npmTerm: Case, ctrlC: Case;
+
+/** Runs `jobs` at most `limit` at a time (kernel start-ups of many at once starve each other on small machines). */
+async function limited<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return results;
+}
 
 before(async () => {
-  [term, int, hup, killed, wrapperKilled, npmTerm] = await Promise.all([
-    signalRun("term", "SIGTERM"),
-    signalRun("int", "SIGINT"),
-    signalRun("hup", "SIGHUP"),
-    signalRun("kill", "SIGKILL"),
-    signalRun("wrapper-kill", "SIGKILL", "tsx"),
-    signalRun("npm-term", "SIGTERM", "npm"),
-  ]);
+  [term, int, hup, killed, wrapperKilled, npmTerm, ctrlC] = await limited(
+    [
+      () => signalRun("term", "SIGTERM"),
+      () => signalRun("int", "SIGINT"),
+      () => signalRun("hup", "SIGHUP"),
+      () => signalRun("kill", "SIGKILL"),
+      () => signalRun("wrapper-kill", "SIGKILL", "tsx"),
+      () => signalRun("npm-term", "SIGTERM", "npm"),
+      () => signalRun("ctrl-c", "SIGINT", "npm-group"),
+    ],
+    4,
+  );
 });
 
 after(() => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const c of [term, int, hup, killed, wrapperKilled, npmTerm]) for (const pid of c ? kernelProcesses(c.kernelTmp) : []) process.kill(Number(pid), "SIGKILL");
+  for (const c of started) {
+    try {
+      process.kill(-c.pid!, "SIGKILL"); // the npm-group case: the whole job
+    } catch {
+      if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    }
+  }
+  for (const c of [term, int, hup, killed, wrapperKilled, npmTerm, ctrlC]) for (const pid of c ? kernelProcesses(c.kernelTmp) : []) process.kill(Number(pid), "SIGKILL");
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -166,4 +194,15 @@ test("the launcher chain: npm, its sh -c and tsx's wrapper count, a login shell 
   const chain = launcherChain();
   assert.equal(chain[0]![0], process.pid);
   assert.equal(launcherGone(chain), false);
+});
+
+test("Ctrl-C in a terminal (SIGINT to npm's whole process group, passed on by tsx too) stops the run cleanly once", () => {
+  const lines = ctrlC.output.split("\n").filter((l) => l.startsWith("Interrupted by"));
+  assert.deepEqual(lines, [`Interrupted by SIGINT: the kernels were shut down; saved with status "interrupted": ${path.join(ctrlC.out, "hangs.ipynb")}.`], ctrlC.output);
+  assert.doesNotMatch(ctrlC.output, /\n\s+at /, "no tslab stack trace: the kernel is not in the terminal's process group");
+  const nb: Notebook = JSON.parse(fs.readFileSync(path.join(ctrlC.out, "hangs.ipynb"), "utf8"));
+  assert.equal((nb.metadata.lessons_runner as { status: string }).status, "interrupted");
+  assert.deepEqual(fs.readdirSync(ctrlC.out), ["hangs.ipynb"]);
+  assert.deepEqual(ctrlC.leftovers, []);
+  assert.deepEqual(ctrlC.tmpLeft, []);
 });
