@@ -25,7 +25,7 @@ function perturb(model: tf.LayersModel, delta: number): void {
 }
 
 test("earlyStopping stops after `patience` epochs without improvement and restores the best weights", async () => {
-  const model = toyModel();
+  const model = compileForClassification(toyModel()); // tfjs only lets a compiled model set stopTraining
   const cb = earlyStopping({ monitor: "val_loss", patience: 2, restoreBestWeights: true });
   cb.setModel(model);
   model.stopTraining = false;
@@ -51,7 +51,7 @@ test("earlyStopping stops after `patience` epochs without improvement and restor
 });
 
 test("earlyStopping respects minDelta and mode, and complains about a metric that is not logged", async () => {
-  const model = toyModel();
+  const model = compileForClassification(toyModel());
   const cb = earlyStopping({ monitor: "val_accuracy", patience: 1, minDelta: 0.05 });
   cb.setModel(model);
   model.stopTraining = false;
