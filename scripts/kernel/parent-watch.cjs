@@ -6,32 +6,39 @@
  * loop cannot stop it. Plain CommonJS: it runs before any TypeScript loader.
  */
 "use strict";
-const { Worker } = require("worker_threads");
+const { Worker, isMainThread } = require("worker_threads");
 
-const parent = Number(process.env.LESSONS_KERNEL_PARENT_PID) || process.ppid;
+// Worker threads inherit --require: without this guard every worker (ours, tfjs' wasm threads, lib's helper
+// thread) would start another watcher, which starts another, without end.
+if (isMainThread) startWatch();
 
-const watcher = `
-const fs = require("fs");
-const { workerData } = require("worker_threads");
-setInterval(() => {
-  if (process.ppid === workerData.parent) return;
-  if (workerData.tmpDir) {
-    try { fs.rmSync(workerData.tmpDir, { recursive: true, force: true }); } catch {}
-  }
-  try { fs.writeSync(2, "kernel: the process that started it (pid " + workerData.parent + ") has gone; shutting down.\\n"); } catch {}
-  process.kill(workerData.pid, "SIGKILL"); // the whole kernel process, even when its main thread is busy
-}, workerData.pollMs);
-`;
+function startWatch() {
+  const parent = Number(process.env.LESSONS_KERNEL_PARENT_PID) || process.ppid;
 
-const worker = new Worker(watcher, {
-  eval: true,
-  workerData: {
-    parent,
-    pid: process.pid,
-    tmpDir: process.env.LESSONS_KERNEL_TMPDIR || "",
-    pollMs: Number(process.env.LESSONS_KERNEL_PARENT_POLL_MS) || 1000,
-  },
-  stdout: false,
-  stderr: false,
-});
-worker.unref();
+  const watcher = `
+  const fs = require("fs");
+  const { workerData } = require("worker_threads");
+  setInterval(() => {
+    if (process.ppid === workerData.parent) return;
+    if (workerData.tmpDir) {
+      try { fs.rmSync(workerData.tmpDir, { recursive: true, force: true }); } catch {}
+    }
+    try { fs.writeSync(2, "kernel: the process that started it (pid " + workerData.parent + ") has gone; shutting down.\\n"); } catch {}
+    process.kill(workerData.pid, "SIGKILL"); // the whole kernel process, even when its main thread is busy
+  }, workerData.pollMs);
+  `;
+
+  const worker = new Worker(watcher, {
+    eval: true,
+    execArgv: [], // the watcher itself must not load this file again
+    workerData: {
+      parent,
+      pid: process.pid,
+      tmpDir: process.env.LESSONS_KERNEL_TMPDIR || "",
+      pollMs: Number(process.env.LESSONS_KERNEL_PARENT_POLL_MS) || 1000,
+    },
+    stdout: false,
+    stderr: false,
+  });
+  worker.unref();
+}
