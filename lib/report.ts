@@ -57,14 +57,21 @@ export function runFacts(run: RunHistory): RunFacts {
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+export interface DescribeOptions {
+  /** Number of classes, for the chance level quoted (a random guess is right 1 / classes of the time). Default 10. */
+  classes?: number;
+}
+
 /** A few sentences describing one run: final accuracies, the best validation epoch and signs of overfitting. */
-export function trainingDescription(run: RunHistory): string {
+export function trainingDescription(run: RunHistory, opts: DescribeOptions = {}): string {
+  const classes = opts.classes ?? 10;
+  if (!Number.isInteger(classes) || classes < 2) throw new Error(`classes must be an integer >= 2, got ${classes}.`);
   const f = runFacts(run);
   const lines: string[] = [];
   if (f.finalAccuracy !== undefined && f.finalValAccuracy !== undefined) {
     lines.push(
       `After ${f.epochs} epochs: training accuracy ${pct(f.finalAccuracy)}, validation accuracy ` +
-        `${pct(f.finalValAccuracy)} (chance level with 10 classes: 10%).`,
+        `${pct(f.finalValAccuracy)} (chance level with ${classes} classes: ${pct(1 / classes)}).`,
     );
   }
   if (f.bestValAccuracy !== undefined) {
@@ -97,8 +104,8 @@ export function trainingDescription(run: RunHistory): string {
  * Prints `trainingDescription(run)`. Returns nothing on purpose: tslab echoes a cell's last value, and the text
  * should appear once.
  */
-export function describeTraining(run: RunHistory): void {
-  console.log(trainingDescription(run));
+export function describeTraining(run: RunHistory, opts: DescribeOptions = {}): void {
+  console.log(trainingDescription(run, opts));
 }
 
 /** A table of named runs by best validation accuracy, best first, and how far the best is ahead of the next. */

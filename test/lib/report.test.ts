@@ -42,3 +42,10 @@ test("comparisonTable orders runs by best validation accuracy", () => {
   assert.match(lines[2], /^dense/);
   assert.match(text, /"cnn" reached the best validation accuracy, 13\.0% points above "dense"/);
 });
+
+test("the chance level follows the number of classes", () => {
+  const run = { history: { loss: [1], accuracy: [0.6], val_loss: [1.1], val_accuracy: [0.5] } };
+  assert.match(trainingDescription(run), /chance level with 10 classes: 10\.0%/);
+  assert.match(trainingDescription(run, { classes: 3 }), /chance level with 3 classes: 33\.3%/);
+  assert.throws(() => trainingDescription(run, { classes: 1 }), /classes must be an integer >= 2/);
+});
