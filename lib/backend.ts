@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { activateWasm } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
 import { registerLeanGradients } from "./backend/gradients";
+import { nodeRequire } from "./node-require";
 
 export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
 
@@ -99,8 +100,7 @@ async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo>
 
 /** `require` by a computed name, so TypeScript does not need the optional native packages installed. */
 function requireOptional(name: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(name);
+  return nodeRequire()(name);
 }
 
 function gpuVisible(): boolean {
@@ -149,7 +149,6 @@ async function activate(backendName: string): Promise<void> {
 }
 
 function cores(): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const os = require("os") as typeof import("os");
+  const os = nodeRequire()("os") as typeof import("os");
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }

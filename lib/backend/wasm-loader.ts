@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { nodeRequire } from "../node-require";
 
 interface EmscriptenModuleWithTfjs {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
@@ -26,18 +27,32 @@ interface WasmPackage {
 }
 
 function packageDir(): string {
-  return path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
+  return path.dirname(nodeRequire().resolve("@tensorflow/tfjs-backend-wasm/package.json"));
 }
+
+/** True under Deno (its Node compatibility runs our code and emscripten's Node path). */
+export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
+
+/**
+ * Under Deno a worker_threads Worker is a web worker whose global scope has read-only properties (`location`),
+ * which the pthread worker overwrites with Object.assign: make them plain writable properties first. Empty
+ * under Node, so the worker file there is unchanged.
+ */
+const DENO_WORKER_PRELUDE = isDeno
+  ? `for (const k of ["self", "location", "Worker", "postMessage", "performance", "importScripts"]) {
+  try { Object.defineProperty(globalThis, k, { value: globalThis[k], writable: true, configurable: true, enumerable: true }); } catch {}
+}
+`
+  : "";
 
 /**
  * The package ships the pthread worker as a JS string (meant for a blob: URL); worker_threads needs a file,
  * so write the string to one (once per content) in the OS temp folder.
  */
 function workerScriptFile(dir: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { wasmWorkerContents } = require(path.join(dir, "tfjs-backend-wasm-threaded-simd.worker.js")) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = nodeRequire()(path.join(dir, "tfjs-backend-wasm-threaded-simd.worker.js")) as { wasmWorkerContents: string };
   // The template literal turned the source's "\n" escapes into newlines inside string literals: undo that.
-  const source = wasmWorkerContents.replace(/\n/g, "\\n");
+  const source = DENO_WORKER_PRELUDE + wasmWorkerContents.replace(/\n/g, "\\n");
   const hash = createHash("sha256").update(source).digest("hex").slice(0, 12);
   const file = path.join(os.tmpdir(), `tfjs-backend-wasm-worker-${hash}.cjs`);
   if (!fs.existsSync(file)) {
@@ -57,8 +72,7 @@ async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
   for (const f of [script, binary]) {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; reinstall @tensorflow/tfjs-backend-wasm 4.22.0 (npm ci).`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const factory = require(script) as Factory;
+  const factory = nodeRequire()(script) as Factory;
   const module = await factory({
     locateFile: (file: string) =>
       file.endsWith(".wasm") ? binary : file.endsWith(".worker.js") ? workerScriptFile(dir) : path.join(dir, file),
@@ -87,8 +101,7 @@ async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
  */
 function showCores(count: number): () => void {
   // The real module object (an `import * as` namespace would be a copy).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeOs = require("os") as { cpus: () => os.CpuInfo[] };
+  const nodeOs = nodeRequire()("os") as { cpus: () => os.CpuInfo[] };
   const original = nodeOs.cpus;
   const real = original();
   if (real.length === 0 || real.length >= count) return () => undefined;
@@ -104,8 +117,7 @@ function showCores(count: number): () => void {
  * build, and activates it. Returns the thread count the backend reports.
  */
 export async function activateWasm(threads: number, timeoutMs = 20000): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pkg = require("@tensorflow/tfjs-backend-wasm") as WasmPackage; // registers the wasm kernels
+  const pkg = nodeRequire()("@tensorflow/tfjs-backend-wasm") as WasmPackage; // registers the wasm kernels
   const threaded = threads > 1;
   // Not tf.findBackend: it would start the package's own (single-threaded) loader.
   if ("wasm" in tf.engine().registryFactory) tf.removeBackend("wasm");
