@@ -10,6 +10,18 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define INLINE static inline __attribute__((always_inline))
 
+/*
+ * acc + a*b for the product sums of the convolution and matrix kernels. The relaxed-SIMD build (-mrelaxed-simd,
+ * which defines __wasm_relaxed_simd__) uses f32x4.relaxed_madd, a fused multiply-add where the CPU has one (one
+ * rounding instead of two, so results may differ from the plain build in the last bit); the plain build
+ * multiplies and adds. Kernels whose numbers must equal tfjs's exactly (Adam, batch norm, elementwise) never use it.
+ */
+#ifdef __wasm_relaxed_simd__
+#define MADD(acc, a, b) wasm_f32x4_relaxed_madd((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+
 INLINE int max_i(int a, int b) { return a > b ? a : b; }
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 
@@ -50,7 +62,7 @@ INLINE void dw_tile(const float *xb, long x_row, int x_step, const float *db, lo
         if (a >= nci) break;
         v128_t xv = wasm_v128_load32_splat(xp + a);
         for (int v = 0; v < TILE_V; v++)
-          if (v < nv) acc[a][v] = wasm_f32x4_add(acc[a][v], wasm_f32x4_mul(xv, d[v]));
+          if (v < nv) acc[a][v] = MADD(acc[a][v], xv, d[v]);
       }
     }
   }
@@ -285,7 +297,7 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dw, int n
               int ch = 0;
               for (; ch + 4 <= c; ch += 4) {
                 v128_t acc = wasm_v128_load(d + ch);
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xr + ch), wasm_v128_load(g + ch)));
+                acc = MADD(acc, wasm_v128_load(xr + ch), wasm_v128_load(g + ch));
                 wasm_v128_store(d + ch, acc);
               }
               for (; ch < c; ch++) d[ch] += xr[ch] * g[ch];
@@ -373,8 +385,8 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
       for (int a = 0; a < 4; a++) {
         if (a >= np) break;
         v128_t xv = wasm_v128_load32_splat(xp + a * p_step + c);
-        acc[a][0] = wasm_f32x4_add(acc[a][0], wasm_f32x4_mul(xv, d0));
-        if (nv > 1) acc[a][1] = wasm_f32x4_add(acc[a][1], wasm_f32x4_mul(xv, d1));
+        acc[a][0] = MADD(acc[a][0], xv, d0);
+        if (nv > 1) acc[a][1] = MADD(acc[a][1], xv, d1);
       }
     }
   }
@@ -508,8 +520,7 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int n,
             const float *wt = w + (long)(i * kw + j) * c;
             int ch = 0;
             for (; ch + 4 <= c; ch += 4) {
-              v128_t prod = wasm_f32x4_mul(wasm_v128_load(g + ch), wasm_v128_load(wt + ch));
-              wasm_v128_store(d + ch, wasm_f32x4_add(wasm_v128_load(d + ch), prod));
+              wasm_v128_store(d + ch, MADD(wasm_v128_load(d + ch), wasm_v128_load(g + ch), wasm_v128_load(wt + ch)));
             }
             for (; ch < c; ch++) d[ch] += g[ch] * wt[ch];
           }
