@@ -1,11 +1,11 @@
 /**
- * Loads wasm/training_kernels.wasm (built from wasm/training_kernels.c by scripts/build-wasm.sh) into the wasm
+ * Loads wasm/training_kernels*.wasm (built from wasm/training_kernels.c by scripts/build-wasm.sh) into the wasm
  * backend's own memory, so its kernels work on tensors in place (the -shared build for the threaded backend,
- * whose memory is shared). Returns undefined when it cannot be used; callers then fall back to JS kernels.
+ * whose memory is shared; the relaxed-SIMD or plain build as kernel-build.ts chooses). Returns undefined when it
+ * cannot be used; callers then fall back to JS kernels.
  */
 import * as fs from "fs";
-import * as path from "path";
-import { projectRoot } from "../paths";
+import { fallBackToPlainBuild, kernelBuildChoice, kernelBuildPath } from "./kernel-build";
 import { WasmGlobal, WasmMemory, wasmApi } from "./wasm-api";
 
 export interface NativeKernels {
@@ -54,8 +54,19 @@ interface EmscriptenModule {
 const STACK_BYTES = 64 * 1024;
 const loaded = new WeakMap<object, NativeKernels | null>();
 
+/** The module file of the chosen build (the helper thread loads the same one). */
 export function kernelModulePath(shared: boolean): string {
-  return path.join(projectRoot(), "wasm", shared ? "training_kernels-shared.wasm" : "training_kernels.wasm");
+  return kernelBuildPath(kernelBuildChoice().build, shared);
+}
+
+function instantiate(memory: WasmMemory, shared: boolean): { exports: Record<string, unknown> } {
+  try {
+    return new wasmApi.Instance(new wasmApi.Module(fs.readFileSync(kernelModulePath(shared))), { env: { memory } });
+  } catch (err) {
+    if (kernelBuildChoice().build === "simd") throw err;
+    fallBackToPlainBuild((err as Error).message);
+    return new wasmApi.Instance(new wasmApi.Module(fs.readFileSync(kernelModulePath(shared))), { env: { memory } });
+  }
 }
 
 export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | undefined {
@@ -66,8 +77,7 @@ export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | 
     const memory = wasmModule.asm?.memory ?? wasmModule.wasmMemory;
     if (!memory) throw new Error("the wasm backend does not expose its memory");
     const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = fs.readFileSync(kernelModulePath(shared));
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
+    const instance = instantiate(memory, shared);
     const sp = instance.exports.__stack_pointer as WasmGlobal;
     // Our C code may spill a few bytes to its shadow stack: give it a block of tfjs's heap, never freed.
     const stackBase = wasmModule._malloc(STACK_BYTES) >>> 0;

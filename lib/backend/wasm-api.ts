@@ -16,6 +16,7 @@ export interface WasmInstance {
 }
 
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => WasmInstance;
 }
