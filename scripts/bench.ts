@@ -1,6 +1,6 @@
 /**
- * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see lib/backend/workloads), and
- * lesson 05's MobileNet v1 0.25 feature extraction (E) and fine-tuning step (F) at its input size (bench-transfer.ts).
+ * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see scripts/bench/workloads.ts), and
+ * lesson 05's MobileNet v1 0.25 feature extraction (E) and fine-tuning step (F) at its input size (scripts/bench/transfer.ts).
  *
  *   npm run bench                          # all workloads, a table
  *   npm run bench -- --json -w A,B         # one JSON line per result
@@ -18,13 +18,13 @@
 import { CommanderError } from "commander";
 import * as os from "os";
 import { setupBackend, BackendInfo } from "../lib/backend";
-import { BenchOptions, parseBenchArgs } from "./bench-options";
-import { formatProfile, profileJson, profileWorkload } from "./bench-profile";
-import { peerThreadCounts, pooledStepStats, ratioVsFastestPeer, roundSchedule, roundTo } from "./bench-stats";
+import { BenchOptions, parseBenchArgs } from "./bench/options";
+import { formatProfile, profileJson, profileWorkload } from "./bench/profile";
+import { peerThreadCounts, pooledStepStats, ratioVsFastestPeer, roundSchedule, roundTo } from "./bench/stats";
 import { loadExeca } from "./kernel/load-execa";
-import { runTorchPeer, torchPython, torchVersion } from "./bench-torch";
-import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench-workload";
-import { augmentationLines } from "./bench-augment";
+import { runTorchPeer, torchPython, torchVersion } from "./bench/torch";
+import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench/workload";
+import { augmentationLines } from "./bench/augment";
 
 /** One JSON line of --json: the required fields first, then the spread and the comparison. */
 interface Result {

@@ -1,7 +1,7 @@
 /** Aggregation of tf.profile kernel records: per-step averages, op wrappers kept out of the totals. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isOpWrapper, KernelRecord, shapeKey, summarizeKernels } from "../../scripts/bench-kernels";
+import { isOpWrapper, KernelRecord, shapeKey, summarizeKernels } from "../../scripts/bench/kernels";
 
 const rec = (name: string, ms: number, shapes: Array<number[] | null> = [[2, 3]]): KernelRecord => ({ name, inputShapes: shapes, kernelTimeMs: ms });
 

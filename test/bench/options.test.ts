@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CommanderError } from "commander";
-import { parseBenchArgs } from "../../scripts/bench-options";
+import { parseBenchArgs } from "../../scripts/bench/options";
 
 describe("parseBenchArgs", () => {
   it("has the documented defaults", () => {

@@ -1,7 +1,7 @@
 /** The benchmark's arithmetic: quantiles, pooled medians over rounds, the round order and the ratio vs the fastest peer. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fastestPeer, median, peerThreadCounts, pooledStepStats, quantile, ratioVsFastestPeer, roundSchedule } from "../../scripts/bench-stats";
+import { fastestPeer, median, peerThreadCounts, pooledStepStats, quantile, ratioVsFastestPeer, roundSchedule } from "../../scripts/bench/stats";
 
 describe("quantile and median", () => {
   it("interpolates linearly between neighbours", () => {

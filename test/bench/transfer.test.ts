@@ -15,8 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import { projectRoot } from "../../lib/paths";
 import { loadMobileNet, MOBILENET_FEATURE_LAYER } from "../../lib/data/mobilenet";
 import { cutAt, parameterCounts } from "../../lib/transfer";
-import { buildTransferModel, mobilenetV1Quarter, TRANSFER_WORKLOADS } from "../../scripts/bench-transfer";
-import { torchPeerScript } from "../../scripts/bench-torch";
+import { buildTransferModel, mobilenetV1Quarter, TRANSFER_WORKLOADS } from "../../scripts/bench/transfer";
+import { torchPeerScript } from "../../scripts/bench/torch";
 import { loadExeca } from "../../scripts/kernel/load-execa";
 
 const MIRROR = process.env.LESSONS_DATA_MIRROR || path.resolve(projectRoot(), "..", "shared", "data");

@@ -3,7 +3,7 @@
  * A: Dollar Street CNN; B: CIFAR-10 CNN; C: B with BatchNorm and Dropout; D: MobileNet-style depthwise stack.
  */
 import * as tf from "@tensorflow/tfjs";
-import { SeededDropout } from "../seeded-dropout";
+import { SeededDropout } from "../../lib/seeded-dropout";
 
 export interface Workload {
   id: "A" | "B" | "C" | "D";

@@ -2,14 +2,14 @@
  * `npm run bench -- --profile -w C`: where one training step of a workload spends its time, kernel by kernel.
  *
  * After warm-up, times a few plain steps, then runs the same number of steps inside tf.profile and sums the kernel
- * records (scripts/bench-kernels.ts). The step time minus the kernel sum is the time outside kernels: the layers
+ * records (kernels.ts). The step time minus the kernel sum is the time outside kernels: the layers
  * API, the gradient tape, tensor bookkeeping, and what profiling itself adds.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BackendInfo } from "../lib/backend";
-import { KernelRecord, KernelRow, KernelSummary, summarizeKernels } from "./bench-kernels";
-import { median, roundTo } from "./bench-stats";
-import { prepareWorkload, timeSteps, workloadById } from "./bench-workload";
+import { BackendInfo } from "../../lib/backend";
+import { KernelRecord, KernelRow, KernelSummary, summarizeKernels } from "./kernels";
+import { median, roundTo } from "./stats";
+import { prepareWorkload, timeSteps, workloadById } from "./workload";
 
 export interface ProfileReport {
   workload: string;

@@ -4,9 +4,9 @@
  * and compared with the workload's measured step. The target is under 15% of a step.
  */
 import * as tf from "@tensorflow/tfjs";
-import { imageAugmenter, AugmentOptions } from "../lib/augment";
-import { pooledStepStats } from "./bench-stats";
-import { WORKLOADS } from "../lib/backend/workloads";
+import { imageAugmenter, AugmentOptions } from "../../lib/augment";
+import { pooledStepStats } from "./stats";
+import { WORKLOADS } from "./workloads";
 
 export const AUGMENT_SETTINGS: Record<string, AugmentOptions> = {
   "shift 0.1 + flip": { widthShiftRange: 0.1, heightShiftRange: 0.1, horizontalFlip: true },

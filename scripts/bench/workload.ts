@@ -1,10 +1,10 @@
 /** One benchmark workload made ready to train on random data (speed does not depend on the pixels). */
 import * as tf from "@tensorflow/tfjs";
-import { adam } from "../lib/backend/fused-adam";
-import { forwardFlopsPerImage, Workload, WORKLOADS } from "../lib/backend/workloads";
-import { buildTransferModel, prepareTransferWorkload, TRANSFER_WORKLOADS, TransferWorkload, transferFlopsPerStep } from "./bench-transfer";
+import { adam } from "../../lib/backend/fused-adam";
+import { forwardFlopsPerImage, Workload, WORKLOADS } from "./workloads";
+import { buildTransferModel, prepareTransferWorkload, TRANSFER_WORKLOADS, TransferWorkload, transferFlopsPerStep } from "./transfer";
 
-/** A-D train CNNs from scratch; E-F are lesson 05's MobileNet feature extraction and fine-tuning (bench-transfer). */
+/** A-D train CNNs from scratch; E-F are lesson 05's MobileNet feature extraction and fine-tuning (transfer.ts). */
 export type BenchWorkload = Workload | TransferWorkload;
 
 const isTransfer = (w: BenchWorkload): w is TransferWorkload => "kind" in w;

@@ -1,5 +1,5 @@
 /**
- * Aggregation of tf.profile kernel records into per-kernel tables (pure; scripts/bench-profile.ts collects them).
+ * Aggregation of tf.profile kernel records into per-kernel tables (pure; profile.ts collects them).
  *
  * Op wrappers ('fusedConv2d__op' and other customGrad scopes) are recorded around the kernels they run, so their
  * time is already counted in the nested kernels: they are listed apart and left out of the totals.

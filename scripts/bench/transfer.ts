@@ -8,10 +8,10 @@
  * network from the same channel table.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adam } from "../lib/backend/fused-adam";
-import { forwardFlopsPerImage } from "../lib/backend/workloads";
-import { SeededDropout } from "../lib/seeded-dropout";
-import { freeze, keepFrozenBatchNormInInference, mobilenetBlock, unfreeze, useFastRelu6 } from "../lib/transfer";
+import { adam } from "../../lib/backend/fused-adam";
+import { forwardFlopsPerImage } from "./workloads";
+import { SeededDropout } from "../../lib/seeded-dropout";
+import { freeze, keepFrozenBatchNormInInference, mobilenetBlock, unfreeze, useFastRelu6 } from "../../lib/transfer";
 
 /** The lesson's input size: CIFAR-10's 32x32 images upscaled 3x. */
 export const LESSON_INPUT_SIZE = 96;

@@ -1,12 +1,12 @@
 /**
- * The PyTorch peer of the benchmark workloads: the same models as lib/backend/workloads.ts, as a python3 program.
+ * The PyTorch peer of the benchmark workloads: the same models as workloads.ts, as a python3 program.
  *
  * Model C matches ours layer for layer: conv+ReLU, conv+ReLU, BatchNorm, max-pool, Dropout(0.2) per block. Ours ends
  * in softmax + categorical cross-entropy, the peer in logits + CrossEntropyLoss: the same loss, computed stably.
  * Tensors are NCHW here and NHWC in TensorFlow.js; the work per step is the same.
  */
-import { loadExeca } from "./kernel/load-execa";
-import { TRANSFER_WORKLOADS, torchTransferSource } from "./bench-transfer";
+import { loadExeca } from "../kernel/load-execa";
+import { TRANSFER_WORKLOADS, torchTransferSource } from "./transfer";
 
 /** What the peer program prints as its last line. */
 export interface TorchRun {
