@@ -28,9 +28,9 @@ export function tslabBin(root: string): string {
   return path.join(root, "node_modules", "tslab", "bin", "tslab");
 }
 
-/** The preload that makes a kernel leave when the process that started it is gone. */
-export function parentWatchScript(root: string): string {
-  return path.join(root, "scripts", "kernel", "parent-watch.cjs");
+/** The kernel's preload: it leaves when the process that started it is gone, and tslab's compiler timer is fixed. */
+export function kernelPreloadScript(root: string): string {
+  return path.join(root, "scripts", "kernel", "kernel-preload.cjs");
 }
 
 export interface KernelJson {
@@ -89,7 +89,7 @@ if [ -z "$node" ] || ! node_ok "$node"; then
   fi
 fi
 if [ -n "$LESSONS_KERNEL_DRY_RUN" ]; then echo "$node $tslab"; exit 0; fi
-exec "$node" --require "$checkout/scripts/kernel/parent-watch.cjs" "$tslab" kernel --config-path "$1"
+exec "$node" --require "$checkout/scripts/kernel/kernel-preload.cjs" "$tslab" kernel --config-path "$1"
 `;
 
 /**

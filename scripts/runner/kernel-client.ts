@@ -4,6 +4,7 @@
  * Dead-kernel detection uses the process exit, not the heartbeat: tslab answers heartbeats on its main thread,
  * so a long synchronous cell would look dead.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,7 +14,7 @@ import { decodeMessage, encodeMessage, type Message, makeMessage, newSessionId }
 import type { Output } from "./nbformat";
 import { applyIopubMessage, type CellOutputs, NO_OUTPUTS, outputFromMessage } from "./iopub";
 import { loadExeca } from "../kernel/load-execa";
-import { KERNEL_NAME, parentWatchScript, tslabBin } from "../kernel/kernelspec";
+import { KERNEL_NAME, kernelPreloadScript, tslabBin } from "../kernel/kernelspec";
 
 export interface KernelOptions {
   /** The kernel's working directory: the notebook's folder, as under Jupyter. */
@@ -28,6 +29,9 @@ export interface KernelOptions {
   onIopub?: (msg: Message) => void;
   /** The command that starts the kernel (default: this Node running the root's tslab), e.g. a kernel.json's argv. */
   argv?: (connectionFile: string) => string[];
+  /** A process to start beside the kernel that makes it leave when the runner is gone (for kernels that cannot
+   * preload parent-watch.cjs): its argv for the kernel's pid. */
+  watcher?: (kernelPid: number) => string[];
 }
 
 /** Thrown by Kernel.start when its AbortSignal fired. */
@@ -129,7 +133,7 @@ export class Kernel {
 
   /**
    * The kernel runs in its own process group (detached), so a Ctrl-C in the terminal reaches only the runner,
-   * which interrupts the cell itself; parent-watch.cjs makes the kernel leave when the runner is gone.
+   * which interrupts the cell itself; the preload (kernel-preload.cjs) makes the kernel leave when the runner is gone.
    */
   private static async startOnce(options: KernelOptions): Promise<Kernel> {
     if (options.signal?.aborted) throw new KernelStartAborted();
@@ -137,7 +141,7 @@ export class Kernel {
     const info = await newConnectionInfo(KERNEL_NAME);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lessons-kernel-"));
     const file = writeConnectionFile(dir, info);
-    const [command, ...args] = options.argv?.(file) ?? [process.execPath, "--require", parentWatchScript(options.root), tslabBin(options.root), "kernel", "--config-path", file];
+    const [command, ...args] = options.argv?.(file) ?? [process.execPath, "--require", kernelPreloadScript(options.root), tslabBin(options.root), "kernel", "--config-path", file];
     const child = execa(command!, args, {
       cwd: options.cwd,
       env: { LESSONS_HEADLESS: "1", LESSONS_KERNEL_PARENT_PID: String(process.pid), LESSONS_KERNEL_TMPDIR: dir, ...options.env },
@@ -147,6 +151,15 @@ export class Kernel {
       cleanup: true,
       detached: true,
     });
+    if (options.watcher && child.pid) {
+      const [watchCommand, ...watchArgs] = options.watcher(child.pid);
+      const watch = spawn(watchCommand!, watchArgs, {
+        env: { ...process.env, LESSONS_KERNEL_TMPDIR: dir, ...options.env },
+        stdio: ["ignore", "ignore", "inherit"],
+        detached: true,
+      });
+      watch.unref();
+    }
     const kernel = new Kernel(info, file, child, options.onIopub);
     try {
       await kernel.waitReady(options.startupTimeoutMs ?? 120_000, options.signal);

@@ -79,12 +79,12 @@ test("Node is resolved at start: node on PATH when new enough, else the register
   assert.match(none.stderr, /needs Node\.js 20\.19 or newer: no node on PATH, and .*old-nvm-node \(the Node that registered the kernel\) is gone\. Install Node 20\.19\+/);
 });
 
-test("a real kernel starts through kernel.json's command, with the parent watch loaded", async () => {
+test("a real kernel starts through kernel.json's command, with the kernel preload (parent watch, tslab timer fix) loaded", async () => {
   const spec = kernelJson(root);
   const kernel = await Kernel.start({ root, cwd: path.join(root, "notebooks"), argv: (file) => spec.argv.map((a) => a.replace("{connection_file}", file)) });
   try {
     const cmd = fs.readFileSync(`/proc/${kernel.pid}/cmdline`, "utf8");
-    assert.match(cmd, /parent-watch\.cjs/, "sh exec'd node, so Jupyter's interrupt signal reaches the kernel itself");
+    assert.match(cmd, /kernel-preload\.cjs/, "sh exec'd node, so Jupyter's interrupt signal reaches the kernel itself");
     const run = await kernel.execute('console.log(require("path").basename(process.cwd()));\n', 60_000);
     assert.equal(run.status, "ok", run.stderr);
     assert.deepEqual(run.outputs, [{ output_type: "stream", name: "stdout", text: "notebooks\n" }]);
