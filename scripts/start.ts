@@ -25,7 +25,10 @@ async function main(): Promise<number> {
 
   // Into the course venv when we use it (it belongs to this checkout, so two checkouts never share a registration),
   // else for this user.
-  await installKernelspec(root, source.kind === "venv" ? "sys-prefix" : "user");
+  const registered = await installKernelspec(root, source.kind === "venv" ? "sys-prefix" : "user");
+  if (registered.replacedCheckout) {
+    console.log(`Kernel registration replaced: it was made from ${registered.replacedCheckout}; notebooks outside any checkout now run this one (notebooks inside ${registered.replacedCheckout} still run its own tslab).`);
+  }
   // The venv's stamp says Lab was installed and verified; probing again costs seconds (and times out on a busy machine).
   const haveLab = source.kind === "venv" || (await hasJupyter("lab"));
   if (!haveLab && !(await hasJupyter("notebook"))) {
