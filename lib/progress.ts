@@ -6,14 +6,17 @@
  *
  * Modes (picked automatically, or forced with the LESSONS_PROGRESS environment variable):
  * - "tty":   a terminal; drawn with cli-progress.
- * - "live":  a Jupyter kernel (tslab), where stdout is a stream output that is not a TTY. Each update starts with
- *            '\r' so the notebook front end rewrites the line, updates are throttled (4 per second by default) and
- *            the epoch ends with '\n'. nbconvert's coalesce_streams drops everything before a '\r', so an executed
- *            notebook keeps exactly one line per epoch.
+ * - "live":  a Jupyter kernel (tslab or Deno), where stdout is not a TTY. Each update starts with '\r' so the
+ *            notebook front end rewrites the line, updates are throttled (4 per second by default) and the epoch
+ *            ends with '\n'. nbconvert's coalesce_streams drops everything before a '\r', so an executed notebook
+ *            keeps exactly one line per epoch. (Under Deno, writeCellText shows the line as a display updated in
+ *            place.)
  * - "epoch": plain non-TTY output (logs, pipes): nothing during the epoch, one line at its end.
  * - "none":  silent.
  */
 import * as cliProgress from "cli-progress";
+import { writeCellText } from "./cell-output";
+import { notebookKernel } from "./plots/display";
 
 export type ProgressMode = "auto" | "tty" | "live" | "epoch" | "none";
 
@@ -27,7 +30,7 @@ export interface ProgressLogs {
 
 export interface ProgressOptions {
   mode?: ProgressMode;
-  /** Where text goes. Default process.stdout.write. ("tty" mode always draws on process.stdout.) */
+  /** Where text goes. Default writeCellText (process.stdout outside Deno's kernel). ("tty" mode always draws on process.stdout.) */
   write?: (text: string) => void;
   /** Minimum milliseconds between two live updates. Default 250 (4 per second). */
   minIntervalMs?: number;
@@ -57,6 +60,8 @@ export function detectProgressMode(): Exclude<ProgressMode, "auto"> {
   if (process.stdout.isTTY) return "tty";
   // tslab runs as `node .../tslab kernel ...`; its stdout is forwarded to the notebook as a stream output.
   if (process.argv.some((a) => /tslab/.test(a))) return "live";
+  // Deno's kernel shows output only through console and display messages; writeCellText draws the line there.
+  if (notebookKernel() === "deno") return "live";
   return "epoch";
 }
 
@@ -96,7 +101,7 @@ export class TrainingProgress {
   constructor(opts: ProgressOptions = {}) {
     this.mode = !opts.mode || opts.mode === "auto" ? detectProgressMode() : opts.mode;
     if (!MODES.includes(this.mode)) throw new Error(`Progress mode must be one of ${MODES.join(", ")}.`);
-    this.write = opts.write ?? ((t) => void process.stdout.write(t));
+    this.write = opts.write ?? writeCellText;
     this.minIntervalMs = opts.minIntervalMs ?? 250;
     this.barWidth = opts.barWidth ?? 30;
   }

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ImageSplit } from "./data/images";
 import { imagesToTensor } from "./data/images";
 import { detectProgressMode, formatBar } from "./progress";
+import { writeCellText } from "./cell-output";
 
 /** Which layers: exact names, a RegExp tested on names, a list of either, or a range `{ from, to }` (inclusive). */
 export type LayerSelector = string | RegExp | Array<string | RegExp> | { from: string; to?: string };
@@ -216,14 +217,14 @@ export async function extractFeatures(base: tf.LayersModel, images: ImageSplit |
     opts.onBatch?.(end, n);
     if ((progress === "live" || progress === "tty") && (Date.now() - lastDraw > 250 || end === n)) {
       lastDraw = Date.now();
-      process.stdout.write(`\r${label} ${formatBar(end, n, 30)} ${end}/${n} images`);
+      writeCellText(`\r${label} ${formatBar(end, n, 30)} ${end}/${n} images`);
       await new Promise((r) => setImmediate(r)); // let the notebook show the line
     }
   }
   const seconds = (Date.now() - started) / 1000;
   if (progress !== "none") {
     const rate = n / Math.max(seconds, 1e-3);
-    process.stdout.write(`${progress === "epoch" ? "" : "\r"}${label}: ${n} images -> [${n}, ${outShape.join(", ")}] in ${seconds.toFixed(1)} s (${rate.toFixed(0)} images/s)\n`);
+    writeCellText(`${progress === "epoch" ? "" : "\r"}${label}: ${n} images -> [${n}, ${outShape.join(", ")}] in ${seconds.toFixed(1)} s (${rate.toFixed(0)} images/s)\n`);
   }
   return tf.tensor(out, [n, ...(outShape as number[])], "float32");
 }

@@ -15,6 +15,7 @@ import { DatasetUnavailableError, datasetDir, ensureFile, FetchOptions, FileSpec
 import { sha256File, tempPathFor } from "./download";
 import { ImageDataset, ImageSplit, selectImages, stratifiedIndices, SubsetOptions } from "./images";
 import { detectProgressMode } from "../progress";
+import { writeCellText } from "../cell-output";
 
 export const CIFAR10_CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
@@ -240,14 +241,14 @@ function decodeProgress(total: number, verbose: boolean): { tick(): void; done()
       count++;
       if (live && Date.now() - last > 500) {
         last = Date.now();
-        process.stdout.write("\r" + text());
+        writeCellText("\r" + text());
       } else if (!live && mode !== "none" && count % 20000 === 0) {
-        process.stdout.write(text() + "\n");
+        writeCellText(text() + "\n");
       }
     },
     done() {
-      if (live) process.stdout.write("\r" + text() + "\n");
-      else if (mode !== "none" && count % 20000 !== 0) process.stdout.write(text() + "\n");
+      if (live) writeCellText("\r" + text() + "\n");
+      else if (mode !== "none" && count % 20000 !== 0) writeCellText(text() + "\n");
     },
   };
 }
