@@ -17,6 +17,7 @@ import { type Notebook, readNotebook } from "./runner/nbformat";
 import { lockOutFolder, OutFolderError } from "./runner/out-lock";
 import { type ParameterValue, parseParameterArg, planParameters, type SizeMode } from "./runner/parameters";
 import { formatFailure, formatTable } from "./runner/report";
+import { KERNEL_KINDS, type KernelKind, parseKernelKind } from "./runner/kernels";
 import { addStaticFallbacks, staticRenderingAvailable } from "./render-static-plots";
 
 const root = path.resolve(__dirname, "..");
@@ -25,6 +26,14 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number of seconds.");
   return n;
+}
+
+function kernelKind(value: string): KernelKind {
+  try {
+    return parseKernelKind(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {
@@ -136,7 +145,7 @@ function notRun(file: string, outFile: string, message: string): NotebookResult 
 async function main(): Promise<number> {
   const program = new Command()
     .name("npm run notebooks --")
-    .description("Execute lesson notebooks headless in fresh TypeScript (tslab) kernels.")
+    .description("Execute lesson notebooks headless in fresh TypeScript kernels (tslab, or Deno with --kernel deno).")
     .argument("[notebooks...]", "notebook files or folders of notebooks, relative to where you typed the command (default: every notebooks/*.ipynb)")
     .option("--fast", "use each notebook's metadata lessons.fast_parameters (smaller sizes, same code)", false)
     .option("--course", "use each notebook's metadata lessons.course_parameters (the original course's sizes)", false)
@@ -145,6 +154,7 @@ async function main(): Promise<number> {
     .option("--cell-timeout <seconds>", "limit for one cell", positiveNumber, 600)
     .option("-p, --parameter <name=value>", "set a parameter in the notebooks that declare it (repeatable; wins over --fast/--course)", collectParameter, {})
     .option("--jobs <n>", "notebooks to run at the same time", positiveInt, 1)
+    .option("--kernel <name>", `the kernel to run them on: ${KERNEL_KINDS.join(" or ")} (the project's Deno)`, kernelKind, "tslab" as KernelKind)
     .option("--no-static-plots", "skip embedding a static picture of each chart in the executed copies (needs chromium)")
     .showHelpAfterError();
   program.parse();
@@ -156,6 +166,7 @@ async function main(): Promise<number> {
     cellTimeout: number;
     parameter: Record<string, ParameterValue>;
     jobs: number;
+    kernel: KernelKind;
     staticPlots: boolean;
   }>();
   if (opts.fast && opts.course) {
@@ -218,7 +229,8 @@ async function main(): Promise<number> {
           root,
           outFile: outFiles[i]!,
           parameters: plan.values.get(file) ?? {},
-          settings: { fast: opts.fast, course: opts.course, overrides: opts.parameter },
+          settings: { fast: opts.fast, course: opts.course, overrides: opts.parameter, kernel: opts.kernel },
+          kernel: opts.kernel,
           cellTimeoutMs: opts.cellTimeout * 1000,
           notebookTimeoutMs: opts.timeout * 1000,
           signal: controller.signal,

@@ -10,6 +10,7 @@ import { type CellRun, Kernel, KernelStartAborted } from "./kernel-client";
 import { type CodeCell, hasTag, type Notebook, sourceText, toLines, writeNotebookAtomic } from "./nbformat";
 import { injectParameters, type ParameterValue } from "./parameters";
 import { collapseCarriageReturns } from "../../lib/progress";
+import { kernelCommand, type KernelKind } from "./kernels";
 
 export interface RunOptions {
   /** Project root (holds node_modules/tslab). */
@@ -27,6 +28,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** The kernel to run the notebook on (default tslab). */
+  kernel?: KernelKind;
 }
 
 export interface CellFailure {
@@ -72,6 +75,15 @@ interface Verdict {
   ename?: string;
 }
 
+/** The text of the cell's error outputs: Deno reports a failed cell there (tslab only on stderr). */
+function errorOutputsText(run: CellRun): string {
+  return run.outputs
+    .flatMap((o) => (o.output_type === "error" ? (o.traceback.length ? o.traceback : [`${o.ename}: ${o.evalue}`]) : []))
+    .map((line) => String(line).replace(/\u001b\[[0-9;]*m/g, ""))
+    .join("\n")
+    .trim();
+}
+
 function judge(cell: CodeCell, run: CellRun, kernel: Kernel, timeoutS: number): Verdict {
   const expected = cell.metadata.lessons?.expected_error;
   const raises = hasTag(cell, "raises-exception");
@@ -82,7 +94,7 @@ function judge(cell: CodeCell, run: CellRun, kernel: Kernel, timeoutS: number): 
     return { ok: false, ename: "CellTimeout", message: text };
   }
   const failed = run.status === "error" || hasAsyncFailure(run.stderr);
-  const text = run.stderr.trim() || (run.status === "error" ? "The kernel refused the cell (aborted)." : "");
+  const text = [run.stderr.trim(), errorOutputsText(run)].filter(Boolean).join("\n") || (run.status === "error" ? "The kernel refused the cell (aborted)." : "");
   if (raises) {
     if (typeof expected !== "string" || expected === "") {
       return {
@@ -122,6 +134,8 @@ export interface ClientOptions {
   signal?: AbortSignal;
   /** How cells are named in failure reports. */
   cellLabel?: (i: number) => string;
+  /** The kernel to start (default tslab). */
+  kernel?: KernelKind;
 }
 
 /** One notebook and its kernel; runs one cell at a time and records outputs and the first failure in `nb`. */
@@ -136,7 +150,8 @@ export class NotebookClient {
   ) {}
 
   async startKernel(): Promise<void> {
-    this.kernel = await Kernel.start({ root: this.options.root, cwd: this.options.cwd, startupTimeoutMs: 120_000, signal: this.options.signal });
+    const { argv, watcher } = kernelCommand(this.options.kernel ?? "tslab", this.options.root);
+    this.kernel = await Kernel.start({ root: this.options.root, cwd: this.options.cwd, startupTimeoutMs: 120_000, signal: this.options.signal, argv, watcher });
   }
 
   get kernelDead(): boolean {
@@ -237,7 +252,13 @@ export async function runNotebook(file: string, source: Notebook, options: RunOp
   save("running");
   if (saveError) return result({ cell: "-", excerpt: "", message: saveError });
 
-  const client = new NotebookClient(nb, { root: options.root, cwd: path.dirname(path.resolve(file)), signal: options.signal, cellLabel });
+  const client = new NotebookClient(nb, {
+    root: options.root,
+    cwd: path.dirname(path.resolve(file)),
+    signal: options.signal,
+    cellLabel,
+    kernel: options.kernel,
+  });
   const stopped = () => options.signal?.aborted === true;
   try {
     await client.startKernel();
