@@ -10,19 +10,16 @@
  * Screenshots under build/browser-check/. Notebook files are never modified: temporary copies run.
  * Exits 1 when a check fails, 2 when jupyter or chromium is missing.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import { Command } from "commander";
 import type { Page } from "playwright-core";
 import { projectRoot, buildDir } from "../lib/paths";
 import { addStaticFallbacks, chromiumPath, launchChromium } from "./render-static-plots";
-import { KERNEL_NAME, kernelJson } from "./kernel/kernelspec";
 import { loadExeca } from "./kernel/load-execa";
 import { readyVenvBin } from "./jupyter/venv";
 import { runLabCheck } from "../test/browser/lab";
+import { type JupyterServer, sleep, startJupyterServer } from "../test/browser/server";
 
 class MissingTool extends Error {}
 
@@ -31,34 +28,6 @@ interface CellReport {
   prompt: unknown;
   outputTypes: string[];
   error?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForServer(url: string, server: { exitCode: number | null }, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (server.exitCode !== null) throw new Error(`jupyter notebook exited early (code ${server.exitCode})`);
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(300);
-  }
-  throw new Error(`jupyter notebook did not answer ${url.replace(/token=\w+/, "token=…")} within ${timeoutMs / 1000}s`);
 }
 
 /** The notebook's code cells once all have run (numbered prompts), read from the classic Notebook's JS model. */
@@ -154,39 +123,19 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
   const shotPath = path.join(workDir, `${name}.png`);
   const staticShotPath = path.join(workDir, `${name}.untrusted.png`);
 
-  // Private Jupyter folders: the project kernelspec (same kernel.json as `npm run kernel:install`) and no user config.
-  const jupyterTmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-browser-check-"));
-  const specDir = path.join(jupyterTmp, "share", "kernels", KERNEL_NAME);
-  fs.mkdirSync(specDir, { recursive: true });
-  fs.writeFileSync(path.join(specDir, "kernel.json"), JSON.stringify(kernelJson(root), null, 2));
-
-  const port = await freePort();
-  const token = crypto.randomBytes(16).toString("hex");
-  const origin = `http://127.0.0.1:${port}`;
-  const serverLog: string[] = [];
-  const server = execa(
-    "jupyter",
-    ["notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, `--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${root}`,
-      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
-    {
-      cwd: root,
-      reject: false,
-      stdin: "ignore",
-      env: {
-        JUPYTER_PATH: path.join(jupyterTmp, "share"),
-        JUPYTER_CONFIG_DIR: path.join(jupyterTmp, "config"),
-        JUPYTER_RUNTIME_DIR: path.join(jupyterTmp, "runtime"),
-        JUPYTER_DATA_DIR: path.join(jupyterTmp, "data"),
-      },
-    },
-  );
-  server.stdout?.on("data", (d: Buffer) => serverLog.push(d.toString()));
-  server.stderr?.on("data", (d: Buffer) => serverLog.push(d.toString()));
+  let server: JupyterServer | undefined;
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let ok = false;
   try {
-    await waitForServer(`${origin}/api/status?token=${token}`, server, 60_000);
-    console.log(`jupyter notebook ${version.stdout.trim()} on port ${port}; notebook ${path.relative(root, nbPath)}`);
+    // A private Jupyter (no user config, the project kernelspec), as for JupyterLab; its token in Notebook 6's setting.
+    server = await startJupyterServer({
+      jupyter: "jupyter",
+      subcommand: "notebook",
+      root,
+      flags: (_port, token) => [`--NotebookApp.token=${token}`, `--NotebookApp.notebook_dir=${root}`],
+    });
+    const { origin, token } = server;
+    console.log(`jupyter notebook ${version.stdout.trim()} on ${origin}; notebook ${path.relative(root, nbPath)}`);
 
     browser = await launchChromium();
     const page = await browser.context.newPage();
@@ -280,20 +229,15 @@ async function run(notebookArg: string | undefined, timeoutS: number): Promise<b
       console.log(`Browser check passed: ${cells.length} code cells ran, ${drawn} chart(s) rendered.`);
       ok = true;
     }
-    // Shut the kernel down through the API before stopping the server.
-    const sessions = (await (await fetch(`${origin}/api/sessions?token=${token}`)).json()) as { id: string }[];
-    for (const s of sessions) await fetch(`${origin}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
   } catch (e) {
     console.error(`Browser check FAILED: ${(e as Error).message}`);
-    if (serverLog.length) console.error(`--- jupyter log (tail) ---\n${serverLog.join("").slice(-3000)}`);
+    const log = server?.log();
+    if (log) console.error(`--- jupyter log (tail) ---\n${log.slice(-3000)}`);
   } finally {
     await browser?.close();
-    server.kill("SIGTERM");
-    const stopped = await Promise.race([server.then(() => true), sleep(10_000).then(() => false)]);
-    if (!stopped) server.kill("SIGKILL");
+    await server?.stop(); // kernels shut down through the API, then the server's process group
     fs.rmSync(copy, { force: true });
     fs.rmSync(path.join(workDir, ".ipynb_checkpoints"), { recursive: true, force: true });
-    fs.rmSync(jupyterTmp, { recursive: true, force: true });
   }
   return ok;
 }
