@@ -1,30 +1,37 @@
 /**
- * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-D (see scripts/bench/workloads.ts), and
- * lesson 05's MobileNet v1 0.25 feature extraction (E) and fine-tuning step (F) at its input size (scripts/bench/transfer.ts).
+ * Training-speed benchmark of the backend chosen by setupBackend() on workloads A-E and G (scripts/bench/workloads.ts)
+ * and lesson 05's MobileNet v1 0.25 inference (F) and fine-tuning step (FT) at its input size (scripts/bench/transfer.ts).
  *
- *   npm run bench                          # all workloads, a table
+ *   npm run bench                          # all workloads, a table, and the CIFAR-10 load line
  *   npm run bench -- --json -w A,B         # one JSON line per result
- *   npm run bench -- --torch               # also PyTorch (our thread count and 1 thread) for a ratio;
- *                                          # LESSONS_PYTHON=/usr/bin/python3 for Debian's python3-torch
+ *   npm run bench -- --torch --ceiling     # also PyTorch (our thread count and 1 thread) for the ratios, and this
+ *                                          # machine's matrix-kernel limits; LESSONS_PYTHON=/usr/bin/python3 for
+ *                                          # Debian's python3-torch
  *   npm run bench -- --rounds 5 -w A       # more rounds on a noisy machine
  *   npm run bench -- --profile -w C        # per-kernel times of one workload instead
  *
  * A shared machine makes single runs unreliable (load from neighbours; OpenMP spin-waiting makes PyTorch with 2
  * threads on 2 vCPUs jump between fast and slow steps). So every workload runs in --rounds rounds, each round one
  * fresh process per contender in turn (ours, PyTorch xN, PyTorch x1, ours, ...), and a contender's step time is the
- * median over all its timed steps of all rounds, with quartiles and the minimum as the spread. Fresh processes also
- * make peak memory (maxRSS) per workload.
+ * median over all its timed steps of all rounds, with quartiles and the fastest step as the spread. Ours is compared
+ * with PyTorch twice, by medians and by fastest steps; a contender whose p75 exceeds 1.5x its p25 is flagged as
+ * bimodal, and a target's verdict is printed only when both ratios agree. Fresh processes also make peak memory
+ * (maxRSS) per workload.
  */
 import { CommanderError } from "commander";
 import * as os from "os";
 import { setupBackend, BackendInfo } from "../lib/backend";
+import { kernelBuildChoice } from "../lib/backend/kernel-build";
 import { BenchOptions, parseBenchArgs } from "./bench/options";
 import { formatProfile, profileJson, profileWorkload } from "./bench/profile";
-import { peerThreadCounts, pooledStepStats, ratioVsFastestPeer, roundSchedule, roundTo } from "./bench/stats";
+import { compareWithPeers, isBimodal, peerThreadCounts, pooledStepStats, roundSchedule, roundTo, targetVerdict } from "./bench/stats";
 import { loadExeca } from "./kernel/load-execa";
-import { runTorchPeer, torchPython, torchVersion } from "./bench/torch";
+import { runTorchCeiling, runTorchPeer, torchPython, torchVersion } from "./bench/torch";
 import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench/workload";
 import { augmentationLines } from "./bench/augment";
+import { CeilingResult, formatCeiling, wasmCeiling } from "./bench/ceiling";
+import { cifar10DataLine, timeCifar10Load } from "./bench/data";
+import { TARGETS } from "./bench/targets";
 
 /** One JSON line of --json: the required fields first, then the spread and the comparison. */
 interface Result {
@@ -34,7 +41,7 @@ interface Result {
   /** Median over all timed steps of all rounds. */
   stepMs: number;
   epochS: number;
-  /** Images per second at the median step (for E: feature extraction speed). */
+  /** Images per second at the median step (for F: inference speed). */
   imagesPerS: number;
   gflops: number;
   /** Largest peak RSS of the rounds' processes. */
@@ -42,14 +49,24 @@ interface Result {
   p25Ms: number;
   p75Ms: number;
   minMs: number;
+  /** p75 > 1.5 x p25: two speeds, so the median alone says little. */
+  bimodal: boolean;
   /** Median of each round on its own: a drift between rounds shows here. */
   roundMedians: number[];
   steps: number;
   rounds: number;
-  /** Ours only: stepMs / stepMs of the fastest PyTorch configuration, and that configuration's thread count. */
+  /** Ours with --ceiling: gflops over our matrix kernel's GFLOP/s on all threads in the build in use. */
+  ceilingShare?: number;
+  /** Ours only: our median over the fastest PyTorch median (and that configuration's threads)... */
   ratio?: number;
   ratioVsThreads?: number;
-  /** PyTorch only: whether this is the configuration the ratio is taken against. */
+  /** ...and our fastest step over PyTorch's fastest step (and that configuration's threads). */
+  ratioFastest?: number;
+  ratioFastestVsThreads?: number;
+  /** Ours only, where the workload has a speed target: met only when both ratios are within it. */
+  speedTarget?: number;
+  speedVerdict?: string;
+  /** PyTorch only: whether this is the configuration the median ratio is taken against. */
   fastestPeer?: boolean;
 }
 
@@ -73,10 +90,14 @@ async function childMain(opts: BenchOptions): Promise<void> {
   console.log(JSON.stringify(run));
 }
 
+/** This script again in a fresh Node process, with the same runtime options. */
+function childCommand(args: string[]): string[] {
+  return [...process.execArgv, __filename, ...args];
+}
+
 async function runOurs(id: string, opts: BenchOptions, info: BackendInfo): Promise<RoundRun> {
-  const args = [...process.execArgv, __filename, "--child", id, "--warmup", String(opts.warmup), "--steps", String(opts.steps)];
   const { execa } = await loadExeca();
-  const { stdout } = await execa(process.execPath, args, {
+  const { stdout } = await execa(process.execPath, childCommand(["--child", id, "--warmup", String(opts.warmup), "--steps", String(opts.steps)]), {
     env: { LESSONS_BACKEND: info.name },
     maxBuffer: 16 * 1024 * 1024,
     timeout: 1_200_000,
@@ -104,6 +125,7 @@ function summarize(id: string, backend: string, threads: number, runs: RoundRun[
     p25Ms: roundTo(s.p25Ms, 1),
     p75Ms: roundTo(s.p75Ms, 1),
     minMs: roundTo(s.minMs, 1),
+    bimodal: isBimodal(s),
     roundMedians: roundMedians.map((x) => roundTo(x, 1)),
     steps: s.steps,
     rounds,
@@ -111,7 +133,7 @@ function summarize(id: string, backend: string, threads: number, runs: RoundRun[
 }
 
 /** All rounds of one workload; returns our row first, then one row per PyTorch configuration that ran. */
-async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean): Promise<Result[]> {
+async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean, ceilingGflops?: number): Promise<Result[]> {
   const contenders: Contender[] = [{ kind: "ours" }];
   if (torchOk) for (const threads of peerThreadCounts(info.threads)) contenders.push({ kind: "torch", threads });
   const runs = new Map<Contender, RoundRun[]>(contenders.map((c) => [c, []]));
@@ -134,33 +156,46 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
   }
   const flops = flopsPerStep(workloadById(id));
   const ours = summarize(id, info.name, info.threads, runs.get(contenders[0])!, opts.rounds, flops);
+  if (ceilingGflops) ours.ceilingShare = roundTo(ours.gflops / ceilingGflops, 3);
   const peers = contenders
     .slice(1)
     .filter((c) => runs.get(c)!.length > 0)
     .map((c) => summarize(id, "pytorch", (c as { threads: number }).threads, runs.get(c)!, runs.get(c)!.length, flops));
-  const cmp = ratioVsFastestPeer(ours.stepMs, peers);
+  const cmp = compareWithPeers(ours, peers);
   if (cmp) {
-    ours.ratio = roundTo(cmp.ratio, 2);
-    ours.ratioVsThreads = cmp.peer.threads;
-    for (const p of peers) p.fastestPeer = p === cmp.peer;
+    ours.ratio = roundTo(cmp.byMedian, 2);
+    ours.ratioVsThreads = cmp.medianPeer.threads;
+    ours.ratioFastest = roundTo(cmp.byFastest, 2);
+    ours.ratioFastestVsThreads = cmp.fastestStepPeer.threads;
+    for (const p of peers) p.fastestPeer = p === cmp.medianPeer;
+    const target = TARGETS[id]?.speed;
+    if (target !== undefined) {
+      ours.speedTarget = target;
+      ours.speedVerdict = targetVerdict([cmp.byMedian, cmp.byFastest], target);
+    }
   }
   return [ours, ...peers];
 }
 
 function printTable(results: Result[], opts: BenchOptions, torchNote: string | undefined): void {
-  console.log("| workload | backend | threads | step ms (median) | p25-p75 ms | min ms | epoch s | images/s | GFLOP/s | peak RSS MB | x fastest PyTorch |");
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  console.log(
+    "| workload | backend | threads | step ms: median (p25-p75) | fastest ms | epoch s | images/s | GFLOP/s | of ceiling | peak RSS MB " +
+      "| x PyTorch, medians | x PyTorch, fastest steps |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+  const ms = (x: number) => x.toFixed(1);
   for (const r of results) {
-    const ratio = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest" : "";
-    const ms = (x: number) => x.toFixed(1);
+    const byMedian = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest median" : "";
+    const byFastest = r.ratioFastest !== undefined ? `${r.ratioFastest.toFixed(2)} (vs x${r.ratioFastestVsThreads})` : "";
+    const share = r.ceilingShare !== undefined ? `${Math.round(100 * r.ceilingShare)}%` : "";
     console.log(
-      `| ${r.workload} | ${r.backend} | ${r.threads} | ${ms(r.stepMs)} | ${ms(r.p25Ms)}-${ms(r.p75Ms)} | ${ms(r.minMs)} | ` +
-        `${r.epochS.toFixed(1)} | ${r.imagesPerS} | ${r.gflops.toFixed(1)} | ${r.peakRssMB} | ${ratio} |`,
+      `| ${r.workload} | ${r.backend} | ${r.threads} | ${ms(r.stepMs)} (${ms(r.p25Ms)}-${ms(r.p75Ms)})${r.bimodal ? " BIMODAL" : ""} | ${ms(r.minMs)} | ` +
+        `${r.epochS.toFixed(1)} | ${r.imagesPerS} | ${r.gflops.toFixed(1)} | ${share} | ${r.peakRssMB} | ${byMedian} | ${byFastest} |`,
     );
   }
   console.log(
     `\nMedians over all timed steps of ${opts.rounds} round(s) x ${opts.steps} step(s) after ${opts.warmup} warm-up, ` +
-      `each round a fresh process per contender, run in turn.`,
+      `each round a fresh process per contender, run in turn. BIMODAL: p75 > 1.5 x p25 (two speeds; trust its median less).`,
   );
   if (torchNote) console.log(torchNote);
   if (loadSamples.length) {
@@ -172,10 +207,54 @@ function printTable(results: Result[], opts: BenchOptions, torchNote: string | u
   }
 }
 
+/** One line per target: speed (by both ratios), memory, and the ceiling share where one is set. */
+function targetLines(results: Result[]): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    if (r.backend === "pytorch") continue;
+    const t = TARGETS[r.workload];
+    if (!t) continue;
+    const parts: string[] = [];
+    if (r.speedVerdict) {
+      parts.push(`<= ${r.speedTarget}x PyTorch: ${r.speedVerdict.toUpperCase()} (medians ${r.ratio}x, fastest steps ${r.ratioFastest}x)`);
+    }
+    if (t.rssMB !== undefined) parts.push(`peak RSS <= ${t.rssMB} MB: ${r.peakRssMB <= t.rssMB ? "MET" : "NOT MET"} (${r.peakRssMB} MB)`);
+    if (t.ceilingShare !== undefined && r.ceilingShare !== undefined) {
+      parts.push(`>= ${Math.round(100 * t.ceilingShare)}% of the wasm ceiling: ${r.ceilingShare >= t.ceilingShare ? "MET" : "NOT MET"} (${Math.round(100 * r.ceilingShare)}%, whole step)`);
+    }
+    if (parts.length) lines.push(`Target ${r.workload}: ${parts.join("; ")}.`);
+  }
+  return lines;
+}
+
+/** --ceiling: our kernel in both builds on 1 and all threads, and PyTorch's matrix multiply on the same counts. */
+async function measureCeilings(info: BackendInfo, torchOk: boolean): Promise<CeilingResult[]> {
+  const threadCounts = [...new Set([1, info.threads])];
+  const rows: CeilingResult[] = [];
+  for (const threads of threadCounts) {
+    for (const build of ["relaxed-simd", "simd"] as const) {
+      try {
+        rows.push(await wasmCeiling(build, threads));
+      } catch (err) {
+        console.error(`Ceiling of the ${build} build on ${threads} thread(s) not measured: ${(err as Error).message}`);
+      }
+    }
+    if (torchOk) {
+      try {
+        rows.push(await runTorchCeiling(threads));
+      } catch (err) {
+        console.error(`PyTorch's matrix-multiply ceiling on ${threads} thread(s) not measured: ${(err as Error).message}`);
+      }
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const opts = parseBenchArgs(process.argv.slice(2));
   if (opts.backend) process.env.LESSONS_BACKEND = opts.backend;
   if (opts.child) return childMain(opts);
+  if (opts.childData) return void console.log(JSON.stringify(await timeCifar10Load()));
 
   const info = await setupBackend({ quiet: opts.json });
   if (opts.profile) {
@@ -195,21 +274,47 @@ async function main(): Promise<void> {
       const counts = peerThreadCounts(info.threads);
       torchNote =
         `PyTorch ${version} (${torchPython()}) ran with ${counts.map((n) => `${n} thread${n === 1 ? "" : "s"}`).join(" and ")} ` +
-        `(torch.set_num_threads, OMP_NUM_THREADS, MKL_NUM_THREADS); the ratio is our median over that of the FASTER ` +
-        `PyTorch configuration (above 1: we are slower).`;
+        `(torch.set_num_threads, OMP_NUM_THREADS, MKL_NUM_THREADS). Ratios (above 1: we are slower): our median over ` +
+        `the FASTER configuration's median, and our fastest step over PyTorch's fastest step; a target counts as met ` +
+        `only when both ratios are within it.`;
     }
+  }
+
+  let ceilingGflops: number | undefined;
+  const ceilingLines: string[] = [];
+  if (opts.ceiling && info.name === "wasm") {
+    loadSamples.push(os.loadavg()[0]);
+    const rows = await measureCeilings(info, torchOk);
+    const ours = rows.find((r) => r.what === `wasm ${kernelBuildChoice().build}` && r.threads === info.threads);
+    ceilingGflops = ours?.bestGflops;
+    ceilingLines.push(...formatCeiling(rows));
+    if (ceilingGflops) {
+      ceilingLines.push(
+        `"of ceiling": a workload's GFLOP/s (conv and dense FLOPs as direct convolution; Winograd's saving counts as ` +
+          `speed) over ${ceilingGflops.toFixed(1)}, the ${kernelBuildChoice().build} build on ${info.threads} thread(s).`,
+      );
+    }
+    if (opts.json) console.log(JSON.stringify({ ceiling: rows }));
   }
 
   const results: Result[] = [];
   for (const id of opts.workloads) {
-    const rows = await benchWorkload(id, opts, info, torchOk);
+    const rows = await benchWorkload(id, opts, info, torchOk, ceilingGflops);
     results.push(...rows);
     if (opts.json) for (const r of rows) console.log(JSON.stringify(r));
   }
-  if (!opts.json) {
-    printTable(results, opts, torchNote);
-    for (const line of augmentationLines(results)) console.log(line);
+  const dataLine = opts.data ? await cifar10DataLine(childCommand(["--child-data"])) : undefined;
+  if (opts.json) {
+    if (dataLine) console.log(JSON.stringify({ data: dataLine }));
+    return;
   }
+  console.log(`Kernels: ${kernelBuildChoice().reason}; Node ${process.versions.node}; ${os.cpus()[0]?.model ?? "unknown CPU"}.`);
+  for (const line of ceilingLines) console.log(line);
+  console.log("");
+  printTable(results, opts, torchNote);
+  for (const line of targetLines(results)) console.log(line);
+  for (const line of augmentationLines(results)) console.log(line);
+  if (dataLine) console.log(dataLine);
 }
 
 main().catch((err) => {

@@ -26,7 +26,8 @@ export function kernelBuildPath(build: KernelBuild, shared: boolean): string {
   return path.join(projectRoot(), "wasm", name);
 }
 
-function acceptsRelaxedSimd(): boolean {
+/** Whether this runtime compiles the relaxed-SIMD build (on Node 20 after turning its flag on). */
+export function runtimeAcceptsRelaxedSimd(): boolean {
   const bytes = fs.readFileSync(kernelBuildPath("relaxed-simd", false));
   if (wasmApi.validate(bytes)) return true;
   try {
@@ -44,7 +45,7 @@ export function kernelBuildChoice(): KernelBuildChoice {
   if (!choice) {
     if (process.env.LESSONS_WASM_NO_RELAXED_SIMD === "1") {
       choice = { build: "simd", reason: "plain SIMD kernels (LESSONS_WASM_NO_RELAXED_SIMD=1)" };
-    } else if (acceptsRelaxedSimd()) {
+    } else if (runtimeAcceptsRelaxedSimd()) {
       choice = { build: "relaxed-simd", reason: "relaxed-SIMD kernels (fused multiply-add)" };
     } else {
       choice = { build: "simd", reason: "plain SIMD kernels (this runtime has no relaxed SIMD)" };

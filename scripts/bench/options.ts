@@ -1,7 +1,7 @@
 /** Command-line options of scripts/bench.ts, parsed and checked (no TensorFlow.js here, so tests load it cheaply). */
 import { Command } from "commander";
 
-export const WORKLOAD_IDS = ["A", "B", "C", "D", "E", "F"] as const;
+export const WORKLOAD_IDS = ["A", "B", "C", "D", "E", "F", "FT", "G"] as const;
 export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
 
 export interface BenchOptions {
@@ -12,10 +12,16 @@ export interface BenchOptions {
   json: boolean;
   torch: boolean;
   profile: boolean;
+  /** Also measure this machine's limits: our matrix kernel on 1 and all threads, with and without FMA, and PyTorch's. */
+  ceiling: boolean;
+  /** Time CIFAR-10's first (decoding) and cached load (on by default; --no-data skips it). */
+  data: boolean;
   top: number;
   backend?: (typeof BACKEND_CHOICES)[number];
   /** Internal: time one workload in this process and print its raw step times. */
   child?: string;
+  /** Internal: time one CIFAR-10 load in this process. */
+  childData: boolean;
 }
 
 function integer(name: string, raw: string, min: number): number {
@@ -29,7 +35,7 @@ function integer(name: string, raw: string, min: number): number {
 export function benchCommand(): Command {
   return new Command("bench")
     .description(
-      "Benchmark training steps of workloads A-D, and MobileNet feature extraction (E) and fine-tuning (F), on the selected TensorFlow.js backend.\n" +
+      "Benchmark training steps of workloads A-E and G, MobileNet inference (F) and fine-tuning (FT), on the selected TensorFlow.js backend.\n" +
         "Each round runs every contender once in a fresh process (ours, then PyTorch with our thread count and with 1 thread);\n" +
         "the reported step time is the median over all timed steps of all rounds.",
     )
@@ -39,10 +45,13 @@ export function benchCommand(): Command {
     .option("--rounds <n>", "rounds of fresh processes per workload, alternating ours and the peers", "3")
     .option("--json", "print one JSON line per result")
     .option("--torch", "also run the PyTorch peer (python3 from LESSONS_PYTHON, default python3) with our thread count and with 1 thread")
+    .option("--ceiling", "also measure this machine's limits: GFLOP/s of our matrix kernel (1 and all threads, with and without FMA) and of PyTorch's")
+    .option("--no-data", "skip the CIFAR-10 load line (first decode and cached load)")
     .option("--profile", "instead of timing, print per-kernel times of one workload (tf.profile of trainOnBatch after warm-up)")
     .option("--top <n>", "with --profile: rows to print per table", "25")
     .option("--backend <name>", `force a backend (${BACKEND_CHOICES.join(", ")})`)
     .option("--child <id>", "internal: run one workload in this process")
+    .option("--child-data", "internal: time one CIFAR-10 load in this process")
     .exitOverride();
 }
 
@@ -55,7 +64,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const o = program.opts<{
     workloads: string; warmup: string; steps: string; rounds: string; top: string;
-    json?: boolean; torch?: boolean; profile?: boolean; backend?: string; child?: string;
+    json?: boolean; torch?: boolean; profile?: boolean; ceiling?: boolean; data: boolean; backend?: string; child?: string; childData?: boolean;
   }>();
   const workloads = o.workloads.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
   const known = WORKLOAD_IDS as readonly string[];
@@ -78,6 +87,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     json: !!o.json,
     torch: !!o.torch,
     profile: !!o.profile,
+    ceiling: !!o.ceiling,
+    data: o.data !== false,
+    childData: !!o.childData,
     backend: o.backend as BenchOptions["backend"],
     child: o.child,
   };

@@ -80,3 +80,47 @@ export function roundTo(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/**
+ * A contender whose p75 exceeds this multiple of its p25 runs at two (or more) speeds, e.g. PyTorch's OpenMP
+ * threads spinning or not on a shared machine: its median then depends on how often each mode came up, so it is
+ * flagged instead of trusted.
+ */
+export const BIMODAL_SPREAD = 1.5;
+
+export function isBimodal(s: { p25Ms: number; p75Ms: number }): boolean {
+  return s.p75Ms > BIMODAL_SPREAD * s.p25Ms;
+}
+
+/** Our times against the peers, two ways: median over the fastest median, and fastest step over the fastest step. */
+export interface PeerComparison<T> {
+  byMedian: number;
+  byFastest: number;
+  /** The peer configuration with the smallest median, and the one with the fastest single step. */
+  medianPeer: T;
+  fastestStepPeer: T;
+}
+
+export function compareWithPeers<T extends { stepMs: number; minMs: number }>(
+  ours: { stepMs: number; minMs: number },
+  peers: readonly T[],
+): PeerComparison<T> | undefined {
+  const medianPeer = fastestPeer(peers);
+  let fastestStepPeer: T | undefined;
+  for (const p of peers) if (Number.isFinite(p.minMs) && p.minMs > 0 && (!fastestStepPeer || p.minMs < fastestStepPeer.minMs)) fastestStepPeer = p;
+  if (!medianPeer || !fastestStepPeer) return undefined;
+  return { byMedian: ours.stepMs / medianPeer.stepMs, byFastest: ours.minMs / fastestStepPeer.minMs, medianPeer, fastestStepPeer };
+}
+
+export type Verdict = "met" | "not met" | "undecided";
+
+/**
+ * Whether `ratios` (ours over PyTorch's, by medians and by fastest steps) are within `target`: a verdict only when
+ * they all agree, "undecided" when one says met and another not (a noisy machine, or a bimodal contender).
+ */
+export function targetVerdict(ratios: readonly number[], target: number): Verdict {
+  if (!ratios.length || ratios.some((r) => !Number.isFinite(r))) return "undecided";
+  if (ratios.every((r) => r <= target)) return "met";
+  if (ratios.every((r) => r > target)) return "not met";
+  return "undecided";
+}

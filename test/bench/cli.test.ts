@@ -32,7 +32,7 @@ const jsonLines = (stdout: string) => stdout.split("\n").filter((l) => l.startsW
 
 describe("npm run bench", () => {
   it("--json prints one result line with the required fields and the spread", async () => {
-    const r = await bench(["--json", "-w", "A", "--warmup", "0", "--steps", "1", "--rounds", "1"]);
+    const r = await bench(["--json", "-w", "A", "--warmup", "0", "--steps", "1", "--rounds", "1", "--no-data"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const rows = jsonLines(r.stdout);
     assert.equal(rows.length, 1, r.stdout);
@@ -78,7 +78,7 @@ describe("npm run bench", () => {
       t.skip(`${python} cannot import torch (apt-get install -y python3-torch)`);
       return;
     }
-    const r = await bench(["--json", "--torch", "-w", "A", "--warmup", "0", "--steps", "1", "--rounds", "1"]);
+    const r = await bench(["--json", "--torch", "-w", "A", "--warmup", "0", "--steps", "1", "--rounds", "1", "--no-data"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const rows = jsonLines(r.stdout);
     const ours = rows[0];
@@ -89,5 +89,26 @@ describe("npm run bench", () => {
     assert.equal(ours.ratioVsThreads, fastest.threads);
     assert.ok(Math.abs((ours.ratio as number) - (ours.stepMs as number) / (fastest.stepMs as number)) < 0.01, JSON.stringify(rows));
     assert.deepEqual(peers.map((p) => p.fastestPeer), peers.map((p) => p === fastest));
+    // The second ratio: our fastest step over PyTorch's fastest step, whichever configuration had it.
+    const quickest = peers.reduce((a, b) => ((b.minMs as number) < (a.minMs as number) ? b : a));
+    assert.equal(ours.ratioFastestVsThreads, quickest.threads);
+    assert.ok(Math.abs((ours.ratioFastest as number) - (ours.minMs as number) / (quickest.minMs as number)) < 0.01, JSON.stringify(rows));
+    // A has a speed target: the verdict is "met" or "not met" only when both ratios agree.
+    const both = [ours.ratio as number, ours.ratioFastest as number].map((x) => x <= 1.0);
+    assert.equal(ours.speedVerdict, both.every(Boolean) ? "met" : both.some(Boolean) ? "undecided" : "not met");
+  });
+
+  it("--ceiling measures our matrix kernel on 1 and all threads in both builds, and each workload's share of it", async () => {
+    const r = await bench(["--json", "--ceiling", "-w", "A", "--warmup", "0", "--steps", "1", "--rounds", "1", "--no-data"]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const lines = jsonLines(r.stdout);
+    const ceiling = (lines.find((l) => "ceiling" in l)?.ceiling ?? []) as Array<{ what: string; threads: number; bestGflops: number; medianGflops: number }>;
+    const row = lines.find((l) => l.workload === "A")!;
+    const threads = row.threads as number;
+    const wanted = [...new Set([1, threads])].flatMap((t) => [`wasm relaxed-simd x${t}`, `wasm simd x${t}`]);
+    assert.deepEqual(ceiling.map((c) => `${c.what} x${c.threads}`), wanted);
+    for (const c of ceiling) assert.ok(c.bestGflops > 0 && c.bestGflops >= c.medianGflops, JSON.stringify(c));
+    const mine = ceiling.find((c) => c.what === "wasm relaxed-simd" && c.threads === threads)!;
+    assert.ok(Math.abs((row.ceilingShare as number) - (row.gflops as number) / mine.bestGflops) < 0.01, JSON.stringify({ row, mine }));
   });
 });

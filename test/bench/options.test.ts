@@ -7,7 +7,9 @@ import { parseBenchArgs } from "../../scripts/bench/options";
 describe("parseBenchArgs", () => {
   it("has the documented defaults", () => {
     const o = parseBenchArgs([]);
-    assert.deepEqual(o.workloads, ["A", "B", "C", "D", "E", "F"]);
+    assert.deepEqual(o.workloads, ["A", "B", "C", "D", "E", "F", "FT", "G"]);
+    assert.equal(o.ceiling, false);
+    assert.equal(o.data, true);
     assert.equal(o.warmup, 3);
     assert.equal(o.steps, 7);
     assert.equal(o.rounds, 3);
@@ -22,6 +24,12 @@ describe("parseBenchArgs", () => {
     assert.equal(o.json, true);
     assert.equal(o.torch, true);
   });
+  it("reads --ceiling, --no-data and the two-letter FT", () => {
+    const o = parseBenchArgs(["--ceiling", "--no-data", "-w", "ft,f"]);
+    assert.equal(o.ceiling, true);
+    assert.equal(o.data, false);
+    assert.deepEqual(o.workloads, ["FT", "F"]);
+  });
   for (const [args, message] of [
     [["--rounds", "0"], /--rounds must be a whole number >= 1; got "0"/],
     [["--rounds", "2.5"], /--rounds must be a whole number/],
@@ -29,7 +37,7 @@ describe("parseBenchArgs", () => {
     [["--steps", "many"], /--steps must be a whole number >= 1; got "many"/],
     [["--warmup", "-1"], /--warmup must be a whole number >= 0/],
     [["--top", "0"], /--top must be a whole number >= 1/],
-    [["-w", "A,G"], /Unknown workload\(s\) "G".*choose from A, B, C, D, E, F/],
+    [["-w", "A,H"], /Unknown workload\(s\) "H".*choose from A, B, C, D, E, F, FT, G/],
     [["-w", ","], /Unknown workload/],
     [["--backend", "tpu"], /Unknown backend "tpu".*wasm/],
     [["--profile"], /--profile looks at one workload.*-w/],

@@ -1,7 +1,9 @@
 /** The benchmark's arithmetic: quantiles, pooled medians over rounds, the round order and the ratio vs the fastest peer. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fastestPeer, median, peerThreadCounts, pooledStepStats, quantile, ratioVsFastestPeer, roundSchedule } from "../../scripts/bench/stats";
+import {
+  compareWithPeers, fastestPeer, isBimodal, median, peerThreadCounts, pooledStepStats, quantile, ratioVsFastestPeer, roundSchedule, targetVerdict,
+} from "../../scripts/bench/stats";
 
 describe("quantile and median", () => {
   it("interpolates linearly between neighbours", () => {
@@ -72,5 +74,31 @@ describe("ratio against the fastest peer", () => {
     assert.deepEqual(peerThreadCounts(2), [2, 1]);
     assert.deepEqual(peerThreadCounts(1), [1]);
     assert.throws(() => peerThreadCounts(0), /integer >= 1/);
+  });
+});
+
+describe("two ratios, bimodal contenders and the verdict", () => {
+  it("flags a contender whose p75 is more than 1.5x its p25", () => {
+    assert.equal(isBimodal({ p25Ms: 50, p75Ms: 76 }), true);
+    assert.equal(isBimodal({ p25Ms: 50, p75Ms: 75 }), false);
+    assert.equal(isBimodal(pooledStepStats([[50, 52, 51, 200, 210, 205]])), true);
+  });
+  it("takes the median ratio against the best median and the fastest ratio against the fastest step, even of different peers", () => {
+    const peers = [
+      { threads: 2, stepMs: 200, minMs: 50 },
+      { threads: 1, stepMs: 100, minMs: 90 },
+    ];
+    const c = compareWithPeers({ stepMs: 150, minMs: 100 }, peers);
+    assert.equal(c?.byMedian, 1.5);
+    assert.equal(c?.byFastest, 2);
+    assert.equal(c?.medianPeer.threads, 1);
+    assert.equal(c?.fastestStepPeer.threads, 2);
+    assert.equal(compareWithPeers({ stepMs: 1, minMs: 1 }, []), undefined);
+  });
+  it("gives a verdict only when both ratios agree", () => {
+    assert.equal(targetVerdict([0.9, 1.0], 1.0), "met");
+    assert.equal(targetVerdict([1.1, 1.6], 1.0), "not met");
+    assert.equal(targetVerdict([0.8, 1.3], 1.0), "undecided");
+    assert.equal(targetVerdict([NaN, 0.5], 1.0), "undecided");
   });
 });
