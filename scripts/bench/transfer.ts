@@ -1,7 +1,7 @@
 /**
  * Benchmark workloads of lesson 05 (transfer learning), on MobileNet v1 0.25 at the lesson's input size:
- *   E: feature extraction, the frozen base run in inference mode over a batch (what extractFeatures does);
- *   F: a fine-tuning step, block 13 unfrozen and the lesson's 41,802-parameter head, frozen batch norm kept in
+ *   F: inference, the frozen base run in inference mode over a batch (what extractFeatures does; images/s);
+ *   FT: a fine-tuning step, block 13 unfrozen and the lesson's 41,802-parameter head, frozen batch norm kept in
  *      inference mode (lib/transfer), Adam at 1e-4.
  * The network is built here with the pretrained file's layer names and shapes (a test checks them against the real
  * model.json) and random weights: the time of a step does not depend on the weights. The PyTorch peer builds the same
@@ -22,7 +22,7 @@ export const MOBILENET_025_BLOCKS: Array<[number, number]> = [
 ];
 
 export interface TransferWorkload {
-  id: "E" | "F";
+  id: "F" | "FT";
   kind: "features" | "finetune";
   description: string;
   inputShape: [number, number, number];
@@ -34,16 +34,16 @@ export interface TransferWorkload {
 
 export const TRANSFER_WORKLOADS: TransferWorkload[] = [
   {
-    id: "E",
+    id: "F",
     kind: "features",
-    description: `MobileNet v1 0.25 feature extraction (inference, to the 256 pooled features), ${LESSON_INPUT_SIZE}x${LESSON_INPUT_SIZE}x3, batch 64`,
+    description: `MobileNet v1 0.25 inference (inference, to the 256 pooled features), ${LESSON_INPUT_SIZE}x${LESSON_INPUT_SIZE}x3, batch 64`,
     inputShape: [LESSON_INPUT_SIZE, LESSON_INPUT_SIZE, 3],
     classes: 10,
     batchSize: 64,
     epochImages: 50000,
   },
   {
-    id: "F",
+    id: "FT",
     kind: "finetune",
     description: `MobileNet v1 0.25 fine-tuning step: block 13 + head 128/64/10 trainable, ${LESSON_INPUT_SIZE}x${LESSON_INPUT_SIZE}x3, batch 32`,
     inputShape: [LESSON_INPUT_SIZE, LESSON_INPUT_SIZE, 3],
@@ -82,7 +82,7 @@ function withHead(base: tf.LayersModel): tf.LayersModel {
   return tf.model({ inputs: base.inputs, outputs: x });
 }
 
-/** The model a transfer workload times: the base alone (E) or base + head with only block 13 and the head trainable (F). */
+/** The model a transfer workload times: the base alone (F) or base + head with only block 13 and the head trainable (FT). */
 export function buildTransferModel(w: TransferWorkload): tf.LayersModel {
   const base = mobilenetV1Quarter(w.inputShape[0]);
   useFastRelu6(base); // as lesson 05 does
@@ -94,7 +94,7 @@ export function buildTransferModel(w: TransferWorkload): tf.LayersModel {
   return model;
 }
 
-/** FLOPs of one step: a forward pass (E), or a forward pass plus backward through the trainable layers only (F). */
+/** FLOPs of one step: a forward pass (F), or a forward pass plus backward through the trainable layers only (FT). */
 export function transferFlopsPerStep(w: TransferWorkload, model: tf.LayersModel): number {
   const forward = forwardFlopsPerImage(model);
   if (w.kind === "features") return forward * w.batchSize;
@@ -125,7 +125,7 @@ export function prepareTransferWorkload(w: TransferWorkload): { step(): Promise<
   };
 }
 
-/** The PyTorch peer's model and step for E or F (Python source, inserted into the peer program). */
+/** The PyTorch peer's model and step for F or FT (Python source, inserted into the peer program). */
 export function torchTransferSource(w: TransferWorkload): string {
   const blocks = JSON.stringify(MOBILENET_025_BLOCKS);
   return `
@@ -139,7 +139,7 @@ def mobilenet_base():
     return nn.Sequential(*layers, *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 size, batch = ${w.inputShape[0]}, ${w.batchSize}
 base = mobilenet_base()
-if W == "E":
+if W == "F":
     base.eval()
     model = base
     def step(x, y):

@@ -4,7 +4,7 @@ import { adam } from "../../lib/backend/fused-adam";
 import { forwardFlopsPerImage, Workload, WORKLOADS } from "./workloads";
 import { buildTransferModel, prepareTransferWorkload, TRANSFER_WORKLOADS, TransferWorkload, transferFlopsPerStep } from "./transfer";
 
-/** A-D train CNNs from scratch; E-F are lesson 05's MobileNet feature extraction and fine-tuning (transfer.ts). */
+/** A-E and G train CNNs from scratch; F and FT are lesson 05's MobileNet inference and fine-tuning (transfer.ts). */
 export type BenchWorkload = Workload | TransferWorkload;
 
 const isTransfer = (w: BenchWorkload): w is TransferWorkload => "kind" in w;

@@ -1,19 +1,21 @@
 /**
- * The benchmark workloads (models and batch sizes), shared by scripts/bench.ts and its tests.
- * A: Dollar Street CNN; B: CIFAR-10 CNN; C: B with BatchNorm and Dropout; D: MobileNet-style depthwise stack.
+ * The benchmark workloads that train a network from scratch (models and batch sizes), shared by scripts/bench.ts
+ * and its tests. A: Dollar Street CNN; B: CIFAR-10 CNN; C: B with BatchNorm and Dropout; D: MobileNet-style
+ * depthwise stack; E: lesson 03's dropout and batch-norm network; G: seed 003's residual network (lesson 04).
+ * F and FT (MobileNet inference and fine-tuning) are in transfer.ts.
  */
 import * as tf from "@tensorflow/tfjs";
 import { SeededDropout } from "../../lib/seeded-dropout";
 
 export interface Workload {
-  id: "A" | "B" | "C" | "D";
+  id: "A" | "B" | "C" | "D" | "E" | "G";
   description: string;
   inputShape: [number, number, number];
   classes: number;
   batchSize: number;
   /** Images in one epoch (Dollar Street subset: 878; CIFAR-10 training set: 50,000). */
   epochImages: number;
-  build(): tf.Sequential;
+  build(): tf.LayersModel;
 }
 
 function cifarStack(withBatchNorm: boolean): tf.Sequential {
@@ -34,6 +36,57 @@ function cifarStack(withBatchNorm: boolean): tf.Sequential {
   model.add(tf.layers.dense({ units: 64, activation: "relu" }));
   model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
   return model;
+}
+
+/**
+ * Lesson 03's network with dropout and batch normalization (1,338,090 parameters): conv pairs of 32, 64 and 256
+ * filters, each pair followed by batch norm and pooling, dropout 0.2 after the first two blocks and the dense layers.
+ */
+export function lesson03BatchNormNetwork(): tf.Sequential {
+  const model = tf.sequential();
+  const blocks: Array<[number, boolean]> = [[32, true], [64, true], [256, false]];
+  blocks.forEach(([filters, drop], block) => {
+    for (let i = 0; i < 2; i++) {
+      const first = block === 0 && i === 0;
+      model.add(tf.layers.conv2d({ ...(first ? { inputShape: [32, 32, 3] } : {}), filters, kernelSize: 3, padding: "same", activation: "relu" }));
+    }
+    model.add(tf.layers.batchNormalization());
+    model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    if (drop) model.add(new SeededDropout({ rate: 0.2, seed: block + 1 }));
+  });
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 128, activation: "relu" }));
+  model.add(new SeededDropout({ rate: 0.2, seed: 4 }));
+  model.add(tf.layers.dense({ units: 64, activation: "relu" }));
+  model.add(new SeededDropout({ rate: 0.2, seed: 5 }));
+  model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
+  return model;
+}
+
+/** Weight decay of seed 003's residual network (an L2 penalty on its 3x3 kernels). */
+export const RESNET_WEIGHT_DECAY = 1e-6;
+
+/**
+ * Seed 003's residual network as lesson 04 writes it (771,690 parameters, 1,800 of them batch-norm statistics):
+ * a 7x7 convolution, then for 20, 40, 80 and 160 filters a strided conv block and two residual blocks (x + the
+ * block's conv -> ReLU -> batch norm), global max pooling, dropout 0.1 and the output layer.
+ */
+export function seed003ResidualNetwork(): tf.LayersModel {
+  const convBlock = (x: tf.SymbolicTensor, filters: number, strides: number) => {
+    const conv = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: "same", useBias: false, activation: "relu",
+      kernelRegularizer: tf.regularizers.l2({ l2: RESNET_WEIGHT_DECAY }) }).apply(x) as tf.SymbolicTensor;
+    return tf.layers.batchNormalization().apply(conv) as tf.SymbolicTensor;
+  };
+  const input = tf.input({ shape: [32, 32, 3] });
+  let x = tf.layers.conv2d({ filters: 10, kernelSize: 7, padding: "same", activation: "relu" }).apply(input) as tf.SymbolicTensor;
+  for (const filters of [20, 40, 80, 160]) {
+    x = convBlock(x, filters, 2);
+    for (let i = 0; i < 2; i++) x = tf.layers.add().apply([x, convBlock(x, filters, 1)]) as tf.SymbolicTensor;
+  }
+  x = tf.layers.globalMaxPooling2d({}).apply(x) as tf.SymbolicTensor;
+  x = new SeededDropout({ rate: 0.1, seed: 1 }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 10, activation: "softmax" }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: "resnet" });
 }
 
 export const WORKLOADS: Workload[] = [
@@ -100,6 +153,24 @@ export const WORKLOADS: Workload[] = [
       model.add(tf.layers.dense({ units: 10, activation: "softmax" }));
       return model;
     },
+  },
+  {
+    id: "E",
+    description: "lesson 03's dropout + batch-norm CIFAR-10 network (conv 32,32,64,64,256,256), 32x32x3, batch 128",
+    inputShape: [32, 32, 3],
+    classes: 10,
+    batchSize: 128,
+    epochImages: 50000,
+    build: lesson03BatchNormNetwork,
+  },
+  {
+    id: "G",
+    description: "seed 003's residual network (strided convs, residual adds, global max pooling, L2), 32x32x3, batch 256",
+    inputShape: [32, 32, 3],
+    classes: 10,
+    batchSize: 256,
+    epochImages: 50000,
+    build: seed003ResidualNetwork,
   },
 ];
 

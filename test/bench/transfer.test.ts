@@ -1,6 +1,6 @@
 /**
  * Lesson 05's benchmark workloads: the MobileNet v1 0.25 built for timing has the pretrained file's layers, the
- * fine-tuning workload trains only block 13 and the head, and the PyTorch peer program for E and F is valid Python.
+ * fine-tuning workload trains only block 13 and the head, and the PyTorch peer program for F and FT is valid Python.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -36,8 +36,9 @@ test("the benchmark's MobileNet v1 0.25 has the pretrained model's layers, shape
   assert.deepEqual(describeLayers(ours), describeLayers(real));
 });
 
-test("workload F trains block 13 and the 41,802-parameter head only; E is the whole base", () => {
+test("workload FT trains block 13 and the 41,802-parameter head only; F is the whole base", () => {
   const [e, f] = TRANSFER_WORKLOADS;
+  assert.deepEqual([e.id, f.id], ["F", "FT"]);
   const base = buildTransferModel(e);
   assert.deepEqual(base.outputs[0].shape, [null, 256]);
   base.dispose();
@@ -46,13 +47,13 @@ test("workload F trains block 13 and the 41,802-parameter head only; E is the wh
   model.dispose();
 });
 
-test("the PyTorch peer programs for E and F are valid Python and build the same channel table", async () => {
+test("the PyTorch peer programs for F and FT are valid Python and build the same channel table", async () => {
   const { execa } = await loadExeca();
-  for (const id of ["E", "F"]) {
+  for (const id of ["F", "FT"]) {
     const script = torchPeerScript(id, 1, 2, 1);
     assert.match(script, /\[\[16,1\],\[32,2\],/);
     const r = await execa("python3", ["-c", "import ast, sys; ast.parse(sys.stdin.read())"], { input: script, reject: false });
     assert.equal(r.exitCode, 0, `${id}: ${r.stderr}`);
   }
-  assert.throws(() => torchPeerScript("G", 1, 1, 1), /choose from A, B, C, D, E, F/);
+  assert.throws(() => torchPeerScript("H", 1, 1, 1), /choose from A, B, C, D, E, F, FT, G/);
 });
