@@ -1,14 +1,15 @@
 /**
  * `npm run kernel:install [-- --sys-prefix | --system]` (also run by `postinstall`): registers the
- * "TypeScript (CNN lessons)" kernel with Jupyter, for this user (default), for the Jupyter environment
+ * "TypeScript (CNN lessons)" kernel (tslab) and "TypeScript (CNN lessons, Deno)" with Jupyter, for this user (default), for the Jupyter environment
  * (--sys-prefix) or for every user of the machine (--system, e.g. a shared JupyterHub server).
  * Never fails `npm install`: without Jupyter it says what to install and exits 0; an explicit scope that cannot be
  * installed exits 1.
  */
 import * as path from "path";
 import { hasJupyter, INSTALL_JUPYTER_HINT } from "./kernel/jupyter";
-import { describeKernelRegistration, type InstallScope, installKernelspec } from "./kernel/install";
+import { describeDenoKernelRegistration, describeKernelRegistration, type InstallScope, installDenoKernelspec, installKernelspec } from "./kernel/install";
 import { KERNEL_DISPLAY_NAME } from "./kernel/kernelspec";
+import { DENO_KERNEL_DISPLAY_NAME } from "./kernel/deno-kernelspec";
 import { envWithVenv, readyVenvBin } from "./jupyter/venv";
 
 const USAGE = "usage: npm run kernel:install [-- --user | --sys-prefix | --system]";
@@ -39,6 +40,9 @@ async function main(): Promise<number> {
       console.log(`  (it replaced the registration made from ${r.replacedCheckout}; notebooks inside that checkout still run its own tslab)`);
     }
     console.log(await describeKernelRegistration(root));
+    const deno = await installDenoKernelspec(root, scope);
+    console.log(`Installed the Jupyter kernel "${DENO_KERNEL_DISPLAY_NAME}" (${scope}) in ${deno.dir}`);
+    console.log(await describeDenoKernelRegistration(root));
     return 0;
   } catch (e) {
     console.warn(`Could not install the Jupyter kernel: ${(e as Error).message}`);

@@ -1,11 +1,11 @@
 /**
  * `npm start [-- jupyter flags]`: opens the lessons in JupyterLab, or in the classic Notebook where Lab is missing.
  * Uses the course's Jupyter environment (.venv-jupyter/, from `npm run jupyter:install`) when it is installed,
- * else a `jupyter` on PATH, else says what to run. Registers the kernel first (into the venv, or for this user) and
- * says which checkout's kernel the lessons will run.
+ * else a `jupyter` on PATH, else says what to run. Registers both kernels first (tslab and Deno; into the venv, or
+ * for this user) and says which checkout's kernels the lessons will run.
  */
 import * as path from "path";
-import { describeKernelRegistration, installKernelspec } from "./kernel/install";
+import { describeDenoKernelRegistration, describeKernelRegistration, installDenoKernelspec, installKernelspec } from "./kernel/install";
 import { hasJupyter, INSTALL_JUPYTER_HINT } from "./kernel/jupyter";
 import { jupyterLaunch } from "./kernel/launch";
 import { loadExeca } from "./kernel/load-execa";
@@ -25,7 +25,9 @@ async function main(): Promise<number> {
 
   // Into the course venv when we use it (it belongs to this checkout, so two checkouts never share a registration),
   // else for this user.
-  const registered = await installKernelspec(root, source.kind === "venv" ? "sys-prefix" : "user");
+  const scope = source.kind === "venv" ? "sys-prefix" : "user";
+  const registered = await installKernelspec(root, scope);
+  await installDenoKernelspec(root, scope);
   if (registered.replacedCheckout) {
     console.log(`Kernel registration replaced: it was made from ${registered.replacedCheckout}; notebooks outside any checkout now run this one (notebooks inside ${registered.replacedCheckout} still run its own tslab).`);
   }
@@ -40,6 +42,8 @@ async function main(): Promise<number> {
   const { frontEnd, args } = jupyterLaunch(haveLab, user.args);
   console.log(`Opening the lessons in ${frontEnd} from ${where}.`);
   console.log(await describeKernelRegistration(root));
+  console.log(await describeDenoKernelRegistration(root));
+  console.log("Both kernels run the same lessons: pick one in Jupyter's kernel menu (README: Choosing a kernel).");
   console.log("Stop it with Ctrl+C.");
   const { execa } = await loadExeca();
   const r = await execa("jupyter", args, { cwd: root, stdio: "inherit", reject: false });

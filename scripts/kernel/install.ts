@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { loadExeca } from "./load-execa";
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME, kernelJson, type KernelJson } from "./kernelspec";
+import { DENO_KERNEL_DISPLAY_NAME, DENO_KERNEL_NAME, denoKernelJson } from "./deno-kernelspec";
 
 export type InstallScope = "user" | "sys-prefix" | "system";
 
@@ -23,11 +24,11 @@ export interface InstallResult {
 
 const SCOPE_FLAGS: Record<InstallScope, string[]> = { user: ["--user"], "sys-prefix": ["--sys-prefix"], system: [] };
 
-function writeSpec(dir: string, root: string): void {
+function writeSpec(dir: string, spec: KernelJson): void {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "kernel.json");
   const temp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(temp, JSON.stringify(kernelJson(root), null, 2) + "\n");
+  fs.writeFileSync(temp, JSON.stringify(spec, null, 2) + "\n");
   fs.renameSync(temp, file);
 }
 
@@ -81,28 +82,40 @@ export function specCheckout(spec: KernelJson): string | undefined {
  * that holds the notebook; `root` is the fallback for notebooks outside any checkout. Needs `jupyter` on PATH.
  */
 export async function installKernelspec(root: string, scope: InstallScope = "user"): Promise<InstallResult> {
+  return installSpec(KERNEL_NAME, kernelJson(root), root, scope);
+}
+
+/**
+ * Installs (or replaces) the `cnn-lessons-deno` kernelspec ("TypeScript (CNN lessons, Deno)") for `scope`: Deno's
+ * kernel with the Deno of the checkout that holds the notebook (`root` as the fallback).
+ */
+export async function installDenoKernelspec(root: string, scope: InstallScope = "user"): Promise<InstallResult> {
+  return installSpec(DENO_KERNEL_NAME, denoKernelJson(root), root, scope);
+}
+
+async function installSpec(name: string, spec: KernelJson, root: string, scope: InstallScope): Promise<InstallResult> {
   let before: string | undefined;
   try {
-    before = specCheckout(readSpec(path.join(await kernelsDir(scope), KERNEL_NAME, "kernel.json")) ?? { argv: [] } as unknown as KernelJson);
+    before = specCheckout(readSpec(path.join(await kernelsDir(scope), name, "kernel.json")) ?? { argv: [] } as unknown as KernelJson);
   } catch {
     before = undefined;
   }
   const replacedCheckout = before && path.resolve(before) !== path.resolve(root) ? before : undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kernelspec-"));
-  const specDir = path.join(tmp, KERNEL_NAME);
+  const specDir = path.join(tmp, name);
   try {
-    writeSpec(specDir, root);
-    const r = await jupyter(["kernelspec", "install", ...SCOPE_FLAGS[scope], "--replace", "--name", KERNEL_NAME, specDir]);
+    writeSpec(specDir, spec);
+    const r = await jupyter(["kernelspec", "install", ...SCOPE_FLAGS[scope], "--replace", "--name", name, specDir]);
     if (r.exitCode === 0) {
       const dir = (r.stderr + "\n" + r.stdout).match(/installed kernelspec \S+ in (.+)$/im)?.[1]?.trim();
-      return { dir: dir ?? path.join(await kernelsDir(scope), KERNEL_NAME), method: "jupyter kernelspec", replacedCheckout };
+      return { dir: dir ?? path.join(await kernelsDir(scope), name), method: "jupyter kernelspec", replacedCheckout };
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const dir = path.join(await kernelsDir(scope), KERNEL_NAME);
+  const dir = path.join(await kernelsDir(scope), name);
   try {
-    writeSpec(dir, root);
+    writeSpec(dir, spec);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
@@ -139,5 +152,23 @@ export async function describeKernelRegistration(root: string): Promise<string> 
   return (
     `Kernel "${KERNEL_DISPLAY_NAME}" (${file}) is an older registration that always runs ${named ?? "an unknown checkout"}'s tslab` +
     `${named && path.resolve(named) !== path.resolve(root) ? ", not this checkout's" : ""}: run npm run kernel:install to update it.`
+  );
+}
+
+/** One line for `npm start` and `npm run kernel:install`: where the Deno kernel is registered and which Deno it runs. */
+export async function describeDenoKernelRegistration(root: string): Promise<string> {
+  let dataDirs: string[] = [];
+  try {
+    const r = await jupyter(["--paths", "--json"]);
+    dataDirs = (JSON.parse(r.stdout) as { data?: string[] }).data ?? [];
+  } catch {
+    return `Kernel "${DENO_KERNEL_DISPLAY_NAME}": cannot ask Jupyter where kernels are (is jupyter installed?).`;
+  }
+  const file = dataDirs.map((d) => path.join(d, "kernels", DENO_KERNEL_NAME, "kernel.json")).find((f) => fs.existsSync(f));
+  if (!file) return `Kernel "${DENO_KERNEL_DISPLAY_NAME}" is not registered with Jupyter: run npm run kernel:install.`;
+  const fallback = readSpec(file)?.metadata?.lessons?.fallback_checkout;
+  return (
+    `Kernel "${DENO_KERNEL_DISPLAY_NAME}" (${file}): notebooks in ${root} run this checkout's Deno ` +
+    `(${path.join(root, "node_modules", "deno")})${fallback ? `; notebooks outside any checkout use ${fallback}` : ""}.`
   );
 }

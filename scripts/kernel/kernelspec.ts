@@ -37,7 +37,8 @@ export interface KernelJson {
   argv: string[];
   display_name: string;
   language: string;
-  interrupt_mode: "signal";
+  /** signal: Jupyter sends SIGINT (tslab); message: an interrupt_request on the control channel (Deno). */
+  interrupt_mode: "signal" | "message";
   metadata?: { lessons?: { fallback_checkout: string; fallback_node: string } };
 }
 

@@ -150,8 +150,8 @@ export class NotebookClient {
   ) {}
 
   async startKernel(): Promise<void> {
-    const { argv, watcher } = kernelCommand(this.options.kernel ?? "tslab", this.options.root);
-    this.kernel = await Kernel.start({ root: this.options.root, cwd: this.options.cwd, startupTimeoutMs: 120_000, signal: this.options.signal, argv, watcher });
+    const command = kernelCommand(this.options.kernel ?? "tslab", this.options.root);
+    this.kernel = await Kernel.start({ root: this.options.root, cwd: this.options.cwd, startupTimeoutMs: 120_000, signal: this.options.signal, ...command });
   }
 
   get kernelDead(): boolean {

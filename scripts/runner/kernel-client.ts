@@ -32,6 +32,8 @@ export interface KernelOptions {
   /** A process to start beside the kernel that makes it leave when the runner is gone (for kernels that cannot
    * preload parent-watch.cjs): its argv for the kernel's pid. */
   watcher?: (kernelPid: number) => string[];
+  /** How to interrupt a cell, as a kernelspec's interrupt_mode: SIGINT (default, tslab) or an interrupt_request (Deno). */
+  interruptMode?: "signal" | "message";
 }
 
 /** Thrown by Kernel.start when its AbortSignal fired. */
@@ -97,6 +99,7 @@ export class Kernel {
     private readonly connectionFile: string,
     private readonly child: import("execa").ResultPromise,
     private readonly onIopubMessage?: (msg: Message) => void,
+    private readonly interruptMode: "signal" | "message" = "signal",
   ) {
     this.shell = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
     this.control = new zmq.Dealer({ sendTimeout: SEND_TIMEOUT_MS, linger: 0 });
@@ -160,7 +163,7 @@ export class Kernel {
       });
       watch.unref();
     }
-    const kernel = new Kernel(info, file, child, options.onIopub);
+    const kernel = new Kernel(info, file, child, options.onIopub, options.interruptMode);
     try {
       await kernel.waitReady(options.startupTimeoutMs ?? 120_000, options.signal);
     } catch (e) {
@@ -347,7 +350,13 @@ export class Kernel {
   }
 
   interrupt(): void {
-    if (!this.dead) this.child.kill("SIGINT");
+    if (this.dead) return;
+    if (this.interruptMode === "signal") {
+      this.child.kill("SIGINT");
+      return;
+    }
+    const msg = makeMessage(this.session, "interrupt_request", {});
+    this.send("control", msg).catch(() => undefined); // an unreachable kernel is killed after the grace period
   }
 
   /** shutdown_request on the control channel, then SIGKILL if the process has not left after `graceMs`. */

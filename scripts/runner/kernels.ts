@@ -15,6 +15,8 @@ export interface KernelCommand {
   argv?: (connectionFile: string) => string[];
   /** A process to start beside a kernel that cannot preload the parent watch itself (Deno): its argv for the kernel's pid. */
   watcher?: (kernelPid: number) => string[];
+  /** How a cell is interrupted (see the kernelspec's interrupt_mode). */
+  interruptMode?: "signal" | "message";
 }
 
 /**
@@ -27,5 +29,6 @@ export function kernelCommand(kind: KernelKind, root: string): KernelCommand {
   return {
     argv: (file) => denoKernelArgv(deno, file),
     watcher: (kernelPid) => [process.execPath, kernelWatchScript(root), String(process.pid), String(kernelPid)],
+    interruptMode: "message", // SIGINT would end Deno's kernel
   };
 }
