@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { activateWasm } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
+import { kernelBuildChoice } from "./backend/kernel-build";
 import { registerLeanGradients } from "./backend/gradients";
 import { nodeRequire } from "./node-require";
 
@@ -133,7 +134,8 @@ async function tryBackend(name: BackendName, threads: number | undefined): Promi
       }
       registerWasmTrainingKernels();
       const how = got > 1 ? `threaded SIMD build, ${got} threads` : "single-threaded SIMD build";
-      return { name, threads: got, reason: `no native @tensorflow/tfjs-node: wasm (${how}) with project training kernels${note}` };
+      const kernels = kernelBuildChoice().reason; // relaxed SIMD (fused multiply-add) where the runtime has it
+      return { name, threads: got, reason: `no native @tensorflow/tfjs-node: wasm (${how}) with project training kernels, ${kernels}${note}` };
     }
     case "cpu": {
       await activate("cpu");

@@ -3,13 +3,14 @@ import { it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
-import { readyWasm } from "./helpers";
+import { setupBackend } from "../../lib/backend";
 import { kernelBuildChoice, kernelBuildPath } from "../../lib/backend/kernel-build";
 import { kernelModulePath } from "../../lib/backend/native-kernels";
 import { WasmBackendLike, compiledKernels } from "../../lib/backend/wasm-util";
 
-it("loads the relaxed-SIMD build on Node 20+ (the flag is set from inside, no launch option needed)", async () => {
-  await readyWasm();
+it("loads the relaxed-SIMD build on Node 20+ (the flag is set from inside, no launch option needed) and says so", async () => {
+  const info = await setupBackend({ backend: "wasm", quiet: true });
+  assert.ok(info.reason.includes(kernelBuildChoice().reason), info.reason);
   assert.ok(compiledKernels(tf.findBackend("wasm") as unknown as WasmBackendLike), "the compiled kernels did not load");
   const major = Number(process.versions.node.split(".")[0]);
   if (major >= 20) assert.equal(kernelBuildChoice().build, "relaxed-simd", kernelBuildChoice().reason);
