@@ -41,10 +41,12 @@ export function figureSummary(fig: Figure): string {
 /**
  * tslab prints the value of a cell's last expression with console.log, so `plotHistory(h)` as the last line
  * would dump the whole figure under the chart. Once the chart is on screen, the figure prints as nothing (its
- * fields are still there: fig.data, fig.layout).
+ * fields are still there: fig.data, fig.layout). Deno's kernel asks a value for its output with
+ * Symbol.for("Jupyter.display") first, and shows nothing for an empty bundle.
  */
 function quietWhenPrinted(fig: Figure): void {
   Object.defineProperty(fig, Symbol.for("nodejs.util.inspect.custom"), { value: () => "", enumerable: false, configurable: true });
+  Object.defineProperty(fig, Symbol.for("Jupyter.display"), { value: () => ({}), enumerable: false, configurable: true });
 }
 
 /**

@@ -176,6 +176,8 @@ export class NotebookClient {
     this.msgIdToCell.set(run.msgId, i);
     cell.execution_count = run.executionCount;
     cell.outputs = finishOutputs(run);
+    // The runner's own cell shows no value: Deno's kernel would show the last assigned parameter (tslab shows none).
+    if (hasTag(cell, "injected-parameters")) cell.outputs = cell.outputs.filter((o) => o.output_type !== "execute_result");
     const verdict = judge(cell, run, kernel, Math.round(limitMs / 1000));
     if (!verdict.ok) {
       const viaNotebookTimeout = run.status === "timeout" && limitMs < cellLimitMs;

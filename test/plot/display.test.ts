@@ -4,6 +4,7 @@ import * as path from "path";
 import { displayBundle, inNotebook, notebookKernel } from "../../lib/plots/display";
 import { writeCellText } from "../../lib/cell-output";
 import { detectProgressMode } from "../../lib/progress";
+import { lineChart } from "../../lib/plot";
 
 type Sent = { type: string; content: { data: Record<string, unknown>; transient: { display_id?: string } } };
 
@@ -94,4 +95,16 @@ test("in Deno's kernel a line rewritten with \\r is one display updated in place
   assert.equal(ids.size, 1, "every update names the line's display");
   assert.equal(sent.at(-1)!.content.data["text/plain"], "Epoch 1/2 [====] 4/4 - 0.3s", "the line keeps its last text");
   assert.deepEqual(logged, ["Data: 64 images", "loaded", "Epoch 2/2 [====] 4/4"]);
+});
+
+test("in Deno's kernel a chart goes out once, and the figure a cell ends with shows nothing more", (t) => {
+  const sent = fakeDenoKernel(t);
+  const fig = lineChart([1, 2], [3, 4], { title: "Deno chart" });
+  assert.deepEqual(sent.map((s) => s.type), ["display_data"]);
+  assert.ok("application/vnd.plotly.v1+json" in sent[0]!.content.data);
+  const display = (fig as unknown as Record<symbol, () => object>)[Symbol.for("Jupyter.display")];
+  assert.equal(typeof display, "function", "Deno asks a cell's value for its output with Symbol.for('Jupyter.display')");
+  assert.deepEqual(display(), {}, "an empty bundle: Deno shows no execute_result");
+  const unshown = lineChart([1, 2], [3, 4], { show: false });
+  assert.equal((unshown as unknown as Record<symbol, unknown>)[Symbol.for("Jupyter.display")], undefined, "figures not shown still print");
 });
