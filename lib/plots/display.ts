@@ -95,3 +95,28 @@ export function displayBundle(bundle: MimeBundle, options: DisplayOptions = {}):
     return false;
   }
 }
+
+/**
+ * tslab prints a promise rejection nobody handled, and an error thrown in a timer, to stderr as
+ * "UnhandledPromiseRejection: ..." / "UncaughtException: ..."; Deno's kernel shows neither, so a forgotten
+ * `await` would fail silently. Under Deno's kernel, lib reports them the same way (once per process).
+ */
+function reportAsyncErrorsInDeno(): void {
+  const flag = Symbol.for("cnn-lessons-ts.denoAsyncErrors");
+  const g = globalThis as unknown as Record<symbol, boolean> & {
+    addEventListener?: (type: string, listener: (e: { reason?: unknown; error?: unknown; preventDefault(): void }) => void) => void;
+  };
+  if (g[flag] || typeof g.addEventListener !== "function" || notebookKernel() !== "deno") return;
+  g[flag] = true;
+  const text = (v: unknown) => (v instanceof Error ? v.stack ?? String(v) : String(v));
+  g.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    console.error(`UnhandledPromiseRejection: ${text(e.reason)}`);
+  });
+  g.addEventListener("error", (e) => {
+    e.preventDefault();
+    console.error(`UncaughtException: ${text(e.error)}`);
+  });
+}
+
+reportAsyncErrorsInDeno();

@@ -74,7 +74,7 @@ test("the launcher runs the Deno of the checkout that holds the notebook, else t
   assert.match(gone.stderr, /moved-away, registered by npm run kernel:install, no longer exists/);
 });
 
-test("a real Deno kernel through kernel.json: lib from ./lib, Deno's display API, an interrupted loop leaves the kernel usable", async () => {
+test("a real Deno kernel through kernel.json: lib from ./lib, Deno's display API, an interrupted loop leaves the kernel usable, a forgotten await is reported", async () => {
   const spec = denoKernelJson(root);
   const kernel = await Kernel.start({
     root,
@@ -104,11 +104,17 @@ test("a real Deno kernel through kernel.json: lib from ./lib, Deno's display API
     assert.equal(shown.status, "ok", JSON.stringify(shown.outputs));
     assert.deepEqual(shown.outputs, [{ output_type: "display_data", data: { "text/plain": "b" }, metadata: {} }]);
 
-    const loop = await kernel.execute("let spins = 0;\nwhile (true) { spins++; }\n", 3000);
+    const loop = await kernel.execute("let spins = 0;\nwhile (true) { spins++; }\n", 3000, { interruptGraceMs: 20_000 });
     assert.equal(loop.status, "timeout", "interrupted by an interrupt_request, not killed");
     const afterwards = await kernel.execute("console.log(spins > 0);\n", 30_000);
     assert.equal(afterwards.status, "ok");
     assert.deepEqual(afterwards.outputs, [{ output_type: "stream", name: "stdout", text: "true\n" }]);
+
+    // Deno's kernel itself would say nothing here; lib reports it as tslab does, so the runner fails the cell.
+    const forgotten = await kernel.execute('Promise.reject(new Error("nobody awaited me"));\nconsole.log("returned");\n', 30_000);
+    const reported = () => forgotten.stderr + (kernel.lateStderr.get(forgotten.msgId) ?? "");
+    for (let i = 0; i < 20 && !/UnhandledPromiseRejection/.test(reported()); i++) await kernel.sync();
+    assert.match(reported(), /^UnhandledPromiseRejection: Error: nobody awaited me/m);
   } finally {
     await kernel.shutdown();
   }
