@@ -17,7 +17,7 @@ before(async () => {
 });
 
 const counts = (m: tf.LayersModel) => {
-  const trainable = m.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+  const trainable = m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
   return { total: m.countParams(), trainable };
 };
 
