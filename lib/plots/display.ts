@@ -9,6 +9,7 @@
  * - Deno (`deno jupyter`): `Deno.jupyter.broadcast` publishes display_data and update_display_data messages on
  *   the kernel's iopub channel, tied to the running cell. Outside `deno jupyter`, reading `Deno.jupyter` throws.
  */
+import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
 
 /** MIME type -> content: text for text/* types, a JSON value for JSON types (e.g. plotly's figure MIME type). */
@@ -119,4 +120,16 @@ function reportAsyncErrorsInDeno(): void {
   });
 }
 
+/**
+ * Deno's kernel shows a cell's completion value, which is the last expression statement's value even when
+ * declarations follow it: `compileForClassification(model); const h = await train(...)` would print the whole
+ * model object under the training lines (tslab shows nothing there). Under Deno's kernel a model shows nothing
+ * as a cell's value; `summary(model)` prints it.
+ */
+function quietModelsInDeno(): void {
+  if (notebookKernel() !== "deno") return;
+  Object.defineProperty(tf.LayersModel.prototype, Symbol.for("Jupyter.display"), { value: () => ({}), configurable: true, writable: true });
+}
+
 reportAsyncErrorsInDeno();
+quietModelsInDeno();
