@@ -16,14 +16,22 @@ export interface CheckResult {
 
 const MIN_NODE = [20, 19];
 
-/** Node.js must be at least 20.19: older versions cannot `require` the ESM-only packages tslab loads. */
-export function checkNodeVersion(version: string = process.versions.node): CheckResult {
+/** The Deno version when running under Deno (its Node compatibility then reports a Node.js version). */
+function denoVersion(): string | undefined {
+  return (globalThis as { Deno?: { version?: { deno?: string } } }).Deno?.version?.deno;
+}
+
+/**
+ * Node.js must be at least 20.19: older versions cannot `require` the ESM-only packages tslab loads. Under Deno's
+ * kernel the line also names Deno, whose Node compatibility reports the Node.js version it implements.
+ */
+export function checkNodeVersion(version: string = process.versions.node, deno: string | undefined = denoVersion()): CheckResult {
   const [major, minor] = version.split(".").map(Number);
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
   return {
     name: "Node.js",
     ok,
-    detail: `version ${version}`,
+    detail: deno ? `version ${version} (Deno ${deno}'s Node.js compatibility)` : `version ${version}`,
     fix: ok ? undefined : `Install Node.js ${MIN_NODE.join(".")} or newer (https://nodejs.org), then run npm install again.`,
   };
 }

@@ -11,6 +11,8 @@ test("checkNodeVersion accepts 20.19 and newer, refuses older with a fix", () =>
   const old = checkNodeVersion("20.18.3");
   assert.equal(old.ok, false);
   assert.match(old.fix ?? "", /20\.19/);
+  assert.equal(checkNodeVersion("22.1.0").detail, "version 22.1.0", "under Node: Node's version only");
+  assert.equal(checkNodeVersion("26.3.0", "2.9.6").detail, "version 26.3.0 (Deno 2.9.6's Node.js compatibility)");
 });
 
 test("checkDatasets reports mirror availability and how to fetch what is missing", () => {
