@@ -6,14 +6,11 @@
  * Conv2DBackpropInput uses the same kernel (a stride-1 valid convolution of the padded dy).
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves } from "./helper-thread";
+import { macWork, runInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, ptr } from "./wasm-util";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-
-/** Below this many multiply-adds the helper hand-over costs more than it saves. */
-const PARALLEL_MIN_MACS = 1e6;
 
 /**
  * out [N, OH, OW, Co] = valid convolution of x [N, H, W, Ci] (already padded) with filter [KH, KW, Ci, Co] at the
@@ -34,7 +31,7 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   const out = backend.makeOutput([n, oh, ow, co], "float32");
   if (n * oh * ow * co === 0) return out;
   const [xp, fp, op] = [ptr(backend, x), ptr(backend, filter), ptr(backend, out)];
-  runInHalves(native, backend.wasm, "conv2d_forward", n, n * oh * ow * co * kh * kw * ci >= PARALLEL_MIN_MACS,
+  runInHalves(native, backend, "conv2d_forward", n, macWork(n * oh * ow * co * kh * kw * ci),
     (b0, count) => [xp + b0 * h * w * ci * 4, fp, op + b0 * oh * ow * co * 4, count, h, w, ci, oh, ow, co, kh, kw, sh, sw]);
   return out;
 }
@@ -70,11 +67,12 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
   try {
     const [xp, fp, up, vp, mp, op] = [input, filter, u, v, m, out].map((t) => ptr(backend, t));
     native.winograd_filter(fp, up, ci, co);
-    runInHalves(native, backend.wasm, "winograd_input", total, total >= 64, (t0, count) => [xp, vp, hi, wi, ci, th, tw, t0, count, total]);
+    // Work as values read and written: 16 in and 16 out per tile and channel; 16 in and 4 out for the output.
+    runInHalves(native, backend, "winograd_input", total, 32 * total * ci, (t0, count) => [xp, vp, hi, wi, ci, th, tw, t0, count, total]);
     for (let k = 0; k < 16; k++) {
       gemmRows(native, backend, vp + k * total * ci * 4, up + k * ci * co * 4, mp + k * total * co * 4, total, ci, co);
     }
-    runInHalves(native, backend.wasm, "winograd_output", total, total >= 64, (t0, count) => [mp, op, oh, ow, co, th, tw, t0, count, total]);
+    runInHalves(native, backend, "winograd_output", total, 20 * total * co, (t0, count) => [mp, op, oh, ow, co, th, tw, t0, count, total]);
     ok = true;
     return out;
   } finally {
@@ -88,7 +86,8 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
 
 /** [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel, the rows split over the helper thread. */
 export function gemmRows(native: NativeKernels, backend: WasmBackendLike, a: number, b: number, c: number, rows: number, k: number, n: number): void {
-  runInHalves(native, backend.wasm, "conv2d_forward", rows, rows >= 8 && rows * k * n >= PARALLEL_MIN_MACS,
+  // At least 4 rows (one register tile) on each side.
+  runInHalves(native, backend, "conv2d_forward", rows, rows >= 8 ? macWork(rows * k * n) : 0,
     (r0, count) => [a + r0 * k * 4, b, c + r0 * n * 4, 1, 1, count, k, 1, count, n, 1, 1, 1, 1]);
 }
 

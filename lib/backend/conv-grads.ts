@@ -14,8 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { convValid, padInput } from "./conv-forward";
-import { HelperExport, runInHalves, splitOnHelper } from "./helper-thread";
-import type { NativeKernels } from "./native-kernels";
+import { macWork, runInHalves, sumInHalves } from "./split-work";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
 type ConvGradAttrs = {
@@ -26,47 +25,17 @@ type ConvGradAttrs = {
   dilations?: number | [number, number];
 };
 
-type Shape12 = [number, number, number, number, number, number, number, number, number, number, number, number];
-/** The 16 arguments of the filter-gradient kernels: x, dy, dw pointers, batch count, then Shape12. */
-type Args16 = [number, number, number, number, ...Shape12];
-
-/** Below this much work the handshake with the helper thread costs more than it saves. */
-const PARALLEL_MIN_FLOPS = 2e6;
-
-/** a += b for two float32 tensors of the same size, with the compiled kernel. */
 /**
- * A filter gradient summed over the batch, on two threads: `run(b0, count, dst)` adds images b0..b0+count-1 into
- * the zeroed filter-shaped buffer at dst. The helper thread does the last part of the batch into its own buffer,
- * added to `out` afterwards. Returns false, having done nothing, when no helper is ready.
+ * Runs a filter gradient's sum over the batch (sumInHalves) into `dw` and returns it; if the helper thread hung,
+ * the call fails and dw (never returned) is freed.
  */
-function splitFilterGradient(
-  native: NativeKernels,
-  backend: WasmBackendLike,
-  exportName: HelperExport,
-  out: tf.TensorInfo,
-  n: number,
-  helperArgs: (b0: number, count: number, dst: number) => number[],
-  run: (b0: number, count: number, dst: number) => void,
-): boolean {
-  const mine = n - (n >> 1);
-  const theirs = zeros(backend, out.shape);
-  let helperMayWrite = false;
+function filterGradient(backend: WasmBackendLike, sum: () => void, dw: tf.TensorInfo): tf.TensorInfo {
   try {
-    const dst = ptr(backend, theirs);
-    const split = splitOnHelper(backend.wasm, exportName, helperArgs(mine, n - mine, dst), () => run(0, mine, ptr(backend, out)), () => {
-      f32(backend, theirs).fill(0);
-      run(mine, n - mine, dst);
-    });
-    if (split) native.binary_rows(ptr(backend, out), dst, ptr(backend, out), 1, f32(backend, out).length, 0, 0, 0);
-    return split;
+    sum();
+    return dw;
   } catch (err) {
-    // The helper hung: this call fails. Its buffer stays allocated (a one-off leak) because the worker may still
-    // be writing to it; freeing it could corrupt a later tensor.
-    backend.disposeData(out.dataId);
-    helperMayWrite = true;
+    backend.disposeData(dw.dataId);
     throw err;
-  } finally {
-    if (!helperMayWrite) backend.disposeData(theirs.dataId);
   }
 }
 
@@ -213,15 +182,12 @@ export function conv2DBackpropFilter(args: {
     const shape = [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
       info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const n = info.batchSize;
-    const flops = 2 * n * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
+    const macs = n * info.outHeight * info.outWidth * info.outChannels * info.filterHeight * info.filterWidth * info.inChannels;
     const xStep = info.inHeight * info.inWidth * info.inChannels * 4;
     const dyStep = info.outHeight * info.outWidth * info.outChannels * 4;
     const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
     const kernelArgs = (b0: number, count: number, dst: number) => [xp + b0 * xStep, dyp + b0 * dyStep, dst, count, ...shape];
-    const run = (b0: number, count: number, dst: number) => native.conv2d_backprop_filter(...(kernelArgs(b0, count, dst) as Args16));
-    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS && splitFilterGradient(native, backend, "conv2d_backprop_filter", dw, n, kernelArgs, run)) return dw;
-    run(0, n, ptr(backend, dw));
-    return dw;
+    return filterGradient(backend, () => sumInHalves(native, backend, "conv2d_backprop_filter", n, macWork(macs), dw, kernelArgs), dw);
   }
   const q = transposePadInput(backend, x, info);
   const dyT = runWasmKernel(backend, "Transpose", { x: dy }, { perm: [1, 2, 0, 3] });
@@ -272,7 +238,7 @@ export function depthwiseConv2dNativeBackpropInput(args: {
     const [oh, ow] = [info.outHeight, info.outWidth];
     const geometry = [h, w, c, oh, ow, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const [dp, fp, op] = [ptr(backend, dy), ptr(backend, filter), ptr(backend, out)];
-    runInHalves(native, backend.wasm, "depthwise_backprop_input", n, n * oh * ow * c * info.filterHeight * info.filterWidth >= PARALLEL_MIN_FLOPS / 2,
+    runInHalves(native, backend, "depthwise_backprop_input", n, macWork(n * oh * ow * c * info.filterHeight * info.filterWidth),
       (b0, count) => [dp + b0 * oh * ow * c * 4, fp, op + b0 * h * w * c * 4, count, ...geometry]);
     return out;
   }
@@ -315,11 +281,7 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
     const geometry = [h, w, c, oh, ow, m, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
     const kernelArgs = (b0: number, count: number, dst: number) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * cm * 4, dst, count, ...geometry];
-    const run = (b0: number, count: number, dst: number) => native.depthwise_backprop_filter(...(kernelArgs(b0, count, dst) as Args16));
-    const flops = 2 * n * oh * ow * cm * kh * kw;
-    if (n >= 2 && flops >= PARALLEL_MIN_FLOPS && splitFilterGradient(native, backend, "depthwise_backprop_filter", out, n, kernelArgs, run)) return out;
-    run(0, n, ptr(backend, out));
-    return out;
+    return filterGradient(backend, () => sumInHalves(native, backend, "depthwise_backprop_filter", n, macWork(n * oh * ow * cm * kh * kw), out, kernelArgs), out);
   }
   const xs = f32(backend, x);
   const ds = f32(backend, dy);

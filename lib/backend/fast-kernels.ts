@@ -15,13 +15,10 @@
  *   falls into a scalar loop for transposed operands.
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves, splitOnHelper } from "./helper-thread";
+import { runInHalves, sumInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
 import { gemmRows } from "./conv-forward";
 import { WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
-
-/** Row-wise kernels on fewer elements than this stay on one thread (the hand-over costs more than it saves). */
-const PARALLEL_MIN_ELEMENTS = 1 << 18;
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 export function identity(args: Args): tf.TensorInfo {
@@ -73,7 +70,7 @@ export function fusedBatchNorm(args: Args): tf.TensorInfo {
   try {
     (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
     const [xp, cp, op] = [ptr(backend, x), ptr(backend, coef), ptr(backend, out)];
-    runInHalves(native, backend.wasm, "batch_norm_rows", size / cols, size >= PARALLEL_MIN_ELEMENTS,
+    runInHalves(native, backend, "batch_norm_rows", size / cols, size,
       (r0, n) => [xp + r0 * cols * 4, cp, op + r0 * cols * 4, n, cols]);
   } finally {
     backend.disposeData(coef.dataId);
@@ -100,7 +97,7 @@ function reduceLeading(name: "Sum" | "Mean", args: Args): tf.TensorInfo {
   const [k, rows, cols] = split;
   const rest = x.shape.slice(k);
   const out = backend.makeOutput(keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest, "float32");
-  sumRows(backend, ptr(backend, x), ptr(backend, out), rows, cols);
+  sumRows(backend, ptr(backend, x), out, rows, cols);
   if (name === "Mean") {
     const view = backend.typedArrayFromHeap(out) as Float32Array;
     for (let i = 0; i < view.length; i++) view[i] /= rows;
@@ -109,19 +106,8 @@ function reduceLeading(name: "Sum" | "Mean", args: Args): tf.TensorInfo {
 }
 
 /** out[j] = sum over rows of x[i][j]; big inputs split by rows over the helper thread (two partial sums added). */
-function sumRows(backend: WasmBackendLike, x: number, out: number, rows: number, cols: number): void {
-  const native = compiledKernels(backend)!;
-  if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
-    const mine = rows - (rows >> 1);
-    const partial = backend.makeOutput([cols], "float32");
-    const theirs = [x + mine * cols * 4, ptr(backend, partial), rows - mine, cols];
-    const split = splitOnHelper(backend.wasm, "sum_rows", theirs, () => native.sum_rows(x, out, mine, cols),
-      () => native.sum_rows(theirs[0], theirs[1], theirs[2], theirs[3]));
-    if (split) native.binary_rows(out, ptr(backend, partial), out, 1, cols, 0, 0, 0);
-    backend.disposeData(partial.dataId);
-    if (split) return;
-  }
-  native.sum_rows(x, out, rows, cols);
+function sumRows(backend: WasmBackendLike, x: number, out: tf.TensorInfo, rows: number, cols: number): void {
+  sumInHalves(compiledKernels(backend)!, backend, "sum_rows", rows, rows * cols, out, (r0, n, dst) => [x + r0 * cols * 4, dst, n, cols]);
 }
 
 export const sum = (args: Args): tf.TensorInfo => reduceLeading("Sum", args);
@@ -215,21 +201,13 @@ export function batchNormGrad(args: Args): tf.TensorInfo[] {
   }
   const coef = backend.makeOutput([2 * cols], "float32");
   const sums = backend.makeOutput([2, cols], "float32");
-  const partial = backend.makeOutput([2, cols], "float32");
   const dx = backend.makeOutput(x.shape, "float32");
   try {
     (backend.typedArrayFromHeap(coef) as Float32Array).set(coefValues);
-    const [gp, xp, cp, dp, sp, pp] = [dy, x, coef, dx, sums, partial].map((t) => ptr(backend, t));
-    const run = (r0: number, n: number, out: number) =>
-      native.batch_norm_grad(gp + r0 * cols * 4, xp + r0 * cols * 4, cp, dp + r0 * cols * 4, out, n, cols);
-    let split = false;
-    if (rows >= 2 && rows * cols >= PARALLEL_MIN_ELEMENTS) {
-      const mine = rows - (rows >> 1);
-      const theirs = [gp + mine * cols * 4, xp + mine * cols * 4, cp, dp + mine * cols * 4, pp, rows - mine, cols];
-      split = splitOnHelper(backend.wasm, "batch_norm_grad", theirs, () => run(0, mine, sp), () => run(mine, rows - mine, pp));
-    }
-    if (split) native.binary_rows(sp, pp, sp, 1, 2 * cols, 0, 0, 0);
-    else run(0, rows, sp);
+    const [gp, xp, cp, dp] = [dy, x, coef, dx].map((t) => ptr(backend, t));
+    // The kernel overwrites its rows of dx and the sums at dst.
+    sumInHalves(native, backend, "batch_norm_grad", rows, rows * cols, sums,
+      (r0, n, dst) => [gp + r0 * cols * 4, xp + r0 * cols * 4, cp, dp + r0 * cols * 4, dst, n, cols]);
     const s = Float64Array.from(backend.typedArrayFromHeap(sums) as Float32Array);
     const outs = [0, 1, 2, 3].map(() => backend.makeOutput([cols], "float32"));
     const [dMean, dVar, dScale, dOffset] = outs.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
@@ -242,7 +220,7 @@ export function batchNormGrad(args: Args): tf.TensorInfo[] {
     }
     return [dx, ...outs];
   } finally {
-    for (const t of [coef, sums, partial]) backend.disposeData(t.dataId);
+    for (const t of [coef, sums]) backend.disposeData(t.dataId);
   }
 }
 
@@ -259,7 +237,7 @@ export function reluGrad(args: Args): tf.TensorInfo {
   const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
   // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
   const rows = Math.ceil(size / 4);
-  runInHalves(native, backend.wasm, "relu_grad", rows, rows * 4 >= PARALLEL_MIN_ELEMENTS,
+  runInHalves(native, backend, "relu_grad", rows, size,
     (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)]);
   return out;
 }
@@ -331,7 +309,7 @@ function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => t
     const out = backend.makeOutput(outShape, "float32");
     const [ap, bp, op0] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
     const step = cols * 4;
-    runInHalves(native, backend.wasm, "binary_rows", size / cols, size >= PARALLEL_MIN_ELEMENTS,
+    runInHalves(native, backend, "binary_rows", size / cols, size,
       (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op]);
     return out;
   };

@@ -16,7 +16,7 @@
 import { Worker } from "worker_threads";
 import { performance } from "perf_hooks";
 import * as fs from "fs";
-import { NativeKernels, kernelModulePath } from "./native-kernels";
+import { kernelModulePath } from "./native-kernels";
 import type { WasmMemory } from "./wasm-api";
 
 /** The kernel exports the helper may run, in the order their index is sent through the control block. */
@@ -366,27 +366,4 @@ export function splitOnHelper(
   }
   if (!ok) redo();
   return true;
-}
-
-/**
- * Runs compiled kernel `exportName` over `count` independent items (images, rows, tiles) whose outputs it
- * overwrites: the last half on the helper thread when `worthIt` and a helper is ready, else all here.
- * `args(start, n)` gives the kernel's arguments for items start..start+n-1. Because the kernel overwrites its
- * output, a failed helper half is simply run again here.
- */
-export function runInHalves(
-  native: NativeKernels,
-  wasmModule: ModuleLike,
-  exportName: HelperExport,
-  count: number,
-  worthIt: boolean,
-  args: (start: number, n: number) => number[],
-): void {
-  const run = (a: number[]) => (native[exportName] as unknown as (...a: number[]) => void)(...a);
-  if (worthIt && count >= 2) {
-    const mine = count - (count >> 1);
-    const theirs = args(mine, count - mine);
-    if (splitOnHelper(wasmModule, exportName, theirs, () => run(args(0, mine)), () => run(theirs))) return;
-  }
-  run(args(0, count));
 }

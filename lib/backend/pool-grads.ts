@@ -5,11 +5,9 @@
  * Large batches are split in two, the second part on the helper thread: the parts write disjoint slices of dx.
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves } from "./helper-thread";
+import { runInHalves } from "./split-work";
 import { WasmBackendLike, as4D, compiledKernels, f32, ptr, zeros } from "./wasm-util";
 
-/** Below this many window reads (n*oh*ow*c*fh*fw) the handshake with the helper thread costs more than it saves. */
-const PARALLEL_MIN_READS = 2.5e5;
 
 
 export function maxPoolGrad(args: {
@@ -39,7 +37,7 @@ export function maxPoolGrad(args: {
     const geometry = [h, w, c, oh, ow, fh, fw, info.strideHeight, info.strideWidth, top, left];
     const [xp, dyp, dxp] = [ptr(backend, input), ptr(backend, dy), ptr(backend, out)];
     // The kernel clears and overwrites its images' dx, so a failed helper half is simply run again.
-    runInHalves(native, backend.wasm, "max_pool_grad", n, n * oh * ow * c * fh * fw >= PARALLEL_MIN_READS,
+    runInHalves(native, backend, "max_pool_grad", n, n * oh * ow * c * fh * fw,
       (b0, count) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * c * 4, dxp + b0 * h * w * c * 4, count, ...geometry]);
     return out;
   }
