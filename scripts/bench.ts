@@ -19,7 +19,9 @@
  * (maxRSS) per workload.
  */
 import { CommanderError } from "commander";
+import { spawnSync } from "child_process";
 import * as os from "os";
+import * as path from "path";
 import { setupBackend, BackendInfo } from "../lib/backend";
 import { kernelBuildChoice } from "../lib/backend/kernel-build";
 import { BenchOptions, parseBenchArgs } from "./bench/options";
@@ -32,11 +34,14 @@ import { augmentationLines } from "./bench/augment";
 import { CeilingResult, formatCeiling, wasmCeiling } from "./bench/ceiling";
 import { cifar10DataLine, timeCifar10Load } from "./bench/data";
 import { TARGETS } from "./bench/targets";
+import { denoBin, DENO_KERNEL_FLAGS } from "./kernel/deno";
 
 /** One JSON line of --json: the required fields first, then the spread and the comparison. */
 interface Result {
   workload: string;
   backend: string;
+  /** Ours timed under Deno (--runtime deno); absent for Node. */
+  runtime?: "deno";
   threads: number;
   /** Median over all timed steps of all rounds. */
   stepMs: number;
@@ -76,7 +81,7 @@ interface RoundRun {
   peakRssMB: number;
 }
 
-type Contender = { kind: "ours" } | { kind: "torch"; threads: number };
+type Contender = { kind: "ours" } | { kind: "deno" } | { kind: "torch"; threads: number };
 
 /** 1-minute load averages sampled before each run: how busy the shared machine was (our own run adds ~its threads). */
 const loadSamples: number[] = [];
@@ -95,9 +100,22 @@ function childCommand(args: string[]): string[] {
   return [...process.execArgv, __filename, ...args];
 }
 
-async function runOurs(id: string, opts: BenchOptions, info: BackendInfo): Promise<RoundRun> {
+/** The version of the project's Deno ("deno --version", first line). */
+function denoVersion(): string {
+  const r = spawnSync(denoBin(path.resolve(__dirname, "..")), ["--version"], { encoding: "utf8" });
+  return r.stdout.split("\n")[0]?.replace(/^deno\s+/, "").split(" ")[0] ?? "unknown";
+}
+
+/** The child under the project's Deno instead (--runtime deno): the same script as an ES module. */
+function denoChildCommand(args: string[]): [string, string[]] {
+  return [denoBin(path.resolve(__dirname, "..")), ["run", "-A", ...DENO_KERNEL_FLAGS, __filename, ...args]];
+}
+
+async function runOurs(id: string, opts: BenchOptions, info: BackendInfo, runtime: "node" | "deno" = "node"): Promise<RoundRun> {
   const { execa } = await loadExeca();
-  const { stdout } = await execa(process.execPath, childCommand(["--child", id, "--warmup", String(opts.warmup), "--steps", String(opts.steps)]), {
+  const args = ["--child", id, "--warmup", String(opts.warmup), "--steps", String(opts.steps)];
+  const [command, commandArgs] = runtime === "deno" ? denoChildCommand(args) : [process.execPath, childCommand(args)];
+  const { stdout } = await execa(command, commandArgs, {
     env: { LESSONS_BACKEND: info.name },
     maxBuffer: 16 * 1024 * 1024,
     timeout: 1_200_000,
@@ -106,7 +124,8 @@ async function runOurs(id: string, opts: BenchOptions, info: BackendInfo): Promi
 }
 
 function label(c: Contender, info: BackendInfo): string {
-  return c.kind === "ours" ? `${info.name} x${info.threads}` : `pytorch x${c.threads}`;
+  if (c.kind === "torch") return `pytorch x${c.threads}`;
+  return `${info.name} x${info.threads}${c.kind === "deno" ? " (Deno)" : ""}`;
 }
 
 function summarize(id: string, backend: string, threads: number, runs: RoundRun[], rounds: number, flops: number): Result {
@@ -135,13 +154,15 @@ function summarize(id: string, backend: string, threads: number, runs: RoundRun[
 /** All rounds of one workload; returns our row first, then one row per PyTorch configuration that ran. */
 async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean, ceilingGflops?: number): Promise<Result[]> {
   const contenders: Contender[] = [{ kind: "ours" }];
+  if (opts.runtime === "deno") contenders.push({ kind: "deno" });
   if (torchOk) for (const threads of peerThreadCounts(info.threads)) contenders.push({ kind: "torch", threads });
   const runs = new Map<Contender, RoundRun[]>(contenders.map((c) => [c, []]));
   for (const { round, contender } of roundSchedule(opts.rounds, contenders)) {
     const name = label(contender, info);
     loadSamples.push(os.loadavg()[0]);
     try {
-      const r = contender.kind === "ours" ? await runOurs(id, opts, info) : await runTorchPeer(id, opts.warmup, opts.steps, contender.threads);
+      const r =
+        contender.kind === "torch" ? await runTorchPeer(id, opts.warmup, opts.steps, contender.threads) : await runOurs(id, opts, info, contender.kind === "ours" ? "node" : "deno");
       runs.get(contender)!.push(r);
       if (!opts.json) {
         const med = pooledStepStats([r.timesMs]).medianMs;
@@ -150,16 +171,16 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       const why = String(e.stderr ?? "").trim().split("\n").pop() || e.message.split("\n")[0];
-      if (contender.kind === "ours") throw new Error(`Workload ${id} (${name}, round ${round}) failed in its child process: ${why}`);
+      if (contender.kind !== "torch") throw new Error(`Workload ${id} (${name}, round ${round}) failed in its child process: ${why}`);
       console.error(`PyTorch peer (${contender.threads} thread(s)) for ${id}, round ${round}, failed: ${why}`);
     }
   }
   const flops = flopsPerStep(workloadById(id));
   const ours = summarize(id, info.name, info.threads, runs.get(contenders[0])!, opts.rounds, flops);
   if (ceilingGflops) ours.ceilingShare = roundTo(ours.gflops / ceilingGflops, 3);
+  const onDeno = contenders.filter((c) => c.kind === "deno").map((c) => ({ ...summarize(id, `${info.name} (Deno)`, info.threads, runs.get(c)!, opts.rounds, flops), runtime: "deno" as const }));
   const peers = contenders
-    .slice(1)
-    .filter((c) => runs.get(c)!.length > 0)
+    .filter((c) => c.kind === "torch" && runs.get(c)!.length > 0)
     .map((c) => summarize(id, "pytorch", (c as { threads: number }).threads, runs.get(c)!, runs.get(c)!.length, flops));
   const cmp = compareWithPeers(ours, peers);
   if (cmp) {
@@ -174,7 +195,7 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
       ours.speedVerdict = targetVerdict([cmp.byMedian, cmp.byFastest], target);
     }
   }
-  return [ours, ...peers];
+  return [ours, ...onDeno, ...peers];
 }
 
 function printTable(results: Result[], opts: BenchOptions, torchNote: string | undefined): void {
@@ -308,12 +329,14 @@ async function main(): Promise<void> {
     if (dataLine) console.log(JSON.stringify({ data: dataLine }));
     return;
   }
-  console.log(`Kernels: ${kernelBuildChoice().reason}; Node ${process.versions.node}; ${os.cpus()[0]?.model ?? "unknown CPU"}.`);
+  const deno = opts.runtime === "deno" ? `; Deno ${denoVersion()} for the (Deno) rows` : "";
+  console.log(`Kernels: ${kernelBuildChoice().reason}; Node ${process.versions.node}${deno}; ${os.cpus()[0]?.model ?? "unknown CPU"}.`);
   for (const line of ceilingLines) console.log(line);
   console.log("");
   printTable(results, opts, torchNote);
-  for (const line of targetLines(results)) console.log(line);
-  for (const line of augmentationLines(results)) console.log(line);
+  const onNode = results.filter((r) => r.runtime !== "deno"); // targets and augmentation are Node's
+  for (const line of targetLines(onNode)) console.log(line);
+  for (const line of augmentationLines(onNode)) console.log(line);
   if (dataLine) console.log(dataLine);
 }
 

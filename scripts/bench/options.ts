@@ -3,6 +3,7 @@ import { Command } from "commander";
 
 export const WORKLOAD_IDS = ["A", "B", "C", "D", "E", "F", "FT", "G"] as const;
 export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
+export const RUNTIME_CHOICES = ["node", "deno"] as const;
 
 export interface BenchOptions {
   workloads: string[];
@@ -18,6 +19,8 @@ export interface BenchOptions {
   data: boolean;
   top: number;
   backend?: (typeof BACKEND_CHOICES)[number];
+  /** deno: also time our backend under the project's Deno, in every round, beside Node. */
+  runtime: (typeof RUNTIME_CHOICES)[number];
   /** Internal: time one workload in this process and print its raw step times. */
   child?: string;
   /** Internal: time one CIFAR-10 load in this process. */
@@ -50,6 +53,7 @@ export function benchCommand(): Command {
     .option("--profile", "instead of timing, print per-kernel times of one workload (tf.profile of trainOnBatch after warm-up)")
     .option("--top <n>", "with --profile: rows to print per table", "25")
     .option("--backend <name>", `force a backend (${BACKEND_CHOICES.join(", ")})`)
+    .option("--runtime <name>", "deno: also time our backend under the project's Deno, beside Node (node: Node only)", "node")
     .option("--child <id>", "internal: run one workload in this process")
     .option("--child-data", "internal: time one CIFAR-10 load in this process")
     .exitOverride();
@@ -64,7 +68,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const o = program.opts<{
     workloads: string; warmup: string; steps: string; rounds: string; top: string;
-    json?: boolean; torch?: boolean; profile?: boolean; ceiling?: boolean; data: boolean; backend?: string; child?: string; childData?: boolean;
+    json?: boolean; torch?: boolean; profile?: boolean; ceiling?: boolean; data: boolean; backend?: string; runtime: string; child?: string; childData?: boolean;
   }>();
   const workloads = o.workloads.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
   const known = WORKLOAD_IDS as readonly string[];
@@ -74,6 +78,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   if (o.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(o.backend)) {
     throw new Error(`Unknown backend "${o.backend}" in --backend; choose from ${BACKEND_CHOICES.join(", ")}.`);
+  }
+  if (!(RUNTIME_CHOICES as readonly string[]).includes(o.runtime)) {
+    throw new Error(`Unknown runtime "${o.runtime}" in --runtime; choose from ${RUNTIME_CHOICES.join(", ")} (deno times ours under Deno beside Node).`);
   }
   if (o.child !== undefined && !known.includes(o.child)) {
     throw new Error(`--child takes one workload id (${WORKLOAD_IDS.join(", ")}); got "${o.child}".`);
@@ -91,6 +98,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     data: o.data !== false,
     childData: !!o.childData,
     backend: o.backend as BenchOptions["backend"],
+    runtime: o.runtime as BenchOptions["runtime"],
     child: o.child,
   };
   if (opts.profile && opts.workloads.length !== 1) {

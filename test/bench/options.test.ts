@@ -24,6 +24,11 @@ describe("parseBenchArgs", () => {
     assert.equal(o.json, true);
     assert.equal(o.torch, true);
   });
+  it("times ours under Node only unless --runtime deno adds the project's Deno", () => {
+    assert.equal(parseBenchArgs([]).runtime, "node");
+    assert.equal(parseBenchArgs(["--runtime", "deno", "-w", "A"]).runtime, "deno");
+    assert.throws(() => parseBenchArgs(["--runtime", "bun"]), /Unknown runtime "bun" in --runtime; choose from node, deno/);
+  });
   it("reads --ceiling, --no-data and the two-letter FT", () => {
     const o = parseBenchArgs(["--ceiling", "--no-data", "-w", "ft,f"]);
     assert.equal(o.ceiling, true);
