@@ -40,13 +40,20 @@ async function main(): Promise<number> {
       console.log(`  (it replaced the registration made from ${r.replacedCheckout}; notebooks inside that checkout still run its own tslab)`);
     }
     console.log(await describeKernelRegistration(root));
+  } catch (e) {
+    console.warn(`Could not install the Jupyter kernel: ${(e as Error).message}`);
+    console.warn("The lessons still run headless (`npm run notebooks`); retry with `npm run kernel:install`.");
+    return explicit ? 1 : 0;
+  }
+  // The second kernel on its own: where Deno cannot be had (a platform without its package), tslab's still works.
+  try {
     const deno = await installDenoKernelspec(root, scope);
     console.log(`Installed the Jupyter kernel "${DENO_KERNEL_DISPLAY_NAME}" (${scope}) in ${deno.dir}`);
     console.log(await describeDenoKernelRegistration(root));
     return 0;
   } catch (e) {
-    console.warn(`Could not install the Jupyter kernel: ${(e as Error).message}`);
-    console.warn("The lessons still run headless (`npm run notebooks`); retry with `npm run kernel:install`.");
+    console.warn(`Could not install the Jupyter kernel "${DENO_KERNEL_DISPLAY_NAME}": ${(e as Error).message}`);
+    console.warn(`"${KERNEL_DISPLAY_NAME}" (tslab) is installed and runs every lesson; retry with \`npm run kernel:install\`.`);
     return explicit ? 1 : 0;
   }
 }

@@ -27,7 +27,8 @@ async function main(): Promise<number> {
   // else for this user.
   const scope = source.kind === "venv" ? "sys-prefix" : "user";
   const registered = await installKernelspec(root, scope);
-  await installDenoKernelspec(root, scope);
+  // Deno's kernel is the second choice: without it (no Deno for this platform) the lessons still open on tslab's.
+  await installDenoKernelspec(root, scope).catch((e) => console.warn(`The Deno kernel is not registered: ${(e as Error).message}`));
   if (registered.replacedCheckout) {
     console.log(`Kernel registration replaced: it was made from ${registered.replacedCheckout}; notebooks outside any checkout now run this one (notebooks inside ${registered.replacedCheckout} still run its own tslab).`);
   }
