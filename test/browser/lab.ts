@@ -50,7 +50,12 @@ export const TRAINING_PROBE = [
   "await train(probeModel, { x: probeX, y: probeY }, { epochs: 500, batchSize: 1, seed: 3 });",
 ].join("\n");
 export const TYPE_ERROR_PROBE = 'const typeCheckProbe: number = "forty-two";';
-export const AFTER_INTERRUPT_PROBE = 'console.log("kernel still usable:", 6 * 7);';
+/** Run after the stop; it waits 3 s first, so a training that went on in the background would print its progress here. */
+export const AFTER_INTERRUPT_PROBE = [
+  "const pauseMs = (ms: number) => new Promise((done) => setTimeout(done, ms));",
+  "await pauseMs(3000);",
+  'console.log("kernel still usable:", 6 * 7);',
+].join("\n");
 
 function cellFailures(label: string, s: LabState): string[] {
   const failures: string[] = [];
@@ -87,6 +92,9 @@ async function checkProgressAndStop(page: Page, shots: string): Promise<string[]
     if (analyseProgress(snapshots).finishedEpochs >= 2 && snapshots.length >= 20) break;
     await sleep(150);
   }
+  // The running cell's output (its progress line) in view, not just the cell's code.
+  await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(at).locator(".jp-OutputArea").scrollIntoViewIfNeeded({ timeout: 5000 })
+    .catch(() => undefined);
   await page.screenshot({ path: path.join(shots, "lab-progress.png") });
   const progress = analyseProgress(snapshots);
   console.log(`  progress: ${snapshots.length} snapshots, ${progress.distinct} distinct, ${progress.partialStates} showed a running epoch, ` +
@@ -108,6 +116,9 @@ async function checkProgressAndStop(page: Page, shots: string): Promise<string[]
   const text = s?.cells.find((c) => c.index === next)?.text ?? "";
   if (!/kernel still usable: 42/.test(text)) failures.push(`after the stop, the next cell printed ${JSON.stringify(text.slice(0, 200))} instead of "kernel still usable: 42"`);
   else console.log("  after the stop, the next cell ran in the same kernel");
+  // tslab's interrupt ends the cell, not the promise it awaited: training must stop too, not print into later cells.
+  const leaked = /^.*Epoch\s+\d+\/500.*$/m.exec(text)?.[0];
+  if (leaked) failures.push(`stop button: the cell ended but training went on in the background, printing into the next cell: ${JSON.stringify(leaked.trim().slice(0, 120))}`);
   return failures;
 }
 
