@@ -120,15 +120,26 @@ function reportAsyncErrorsInDeno(): void {
   });
 }
 
+const SHOW_NOTHING = { value: () => ({}), configurable: true, writable: true };
+
 /**
  * Deno's kernel shows a cell's completion value, which is the last expression statement's value even when
  * declarations follow it: `compileForClassification(model); const h = await train(...)` would print the whole
- * model object under the training lines (tslab shows nothing there). Under Deno's kernel a model shows nothing
- * as a cell's value; `summary(model)` prints it.
+ * model object under the training lines, and a cell ending in `model.dispose();` its counts (tslab shows nothing
+ * for either). Under Deno's kernel a model, and what its dispose() returns, show nothing as a cell's value;
+ * `summary(model)` prints a model.
  */
 function quietModelsInDeno(): void {
   if (notebookKernel() !== "deno") return;
-  Object.defineProperty(tf.LayersModel.prototype, Symbol.for("Jupyter.display"), { value: () => ({}), configurable: true, writable: true });
+  const proto = tf.LayersModel.prototype;
+  if (Object.prototype.hasOwnProperty.call(proto, Symbol.for("Jupyter.display"))) return; // lib loaded twice
+  Object.defineProperty(proto, Symbol.for("Jupyter.display"), SHOW_NOTHING);
+  const dispose = proto.dispose;
+  proto.dispose = function (this: tf.LayersModel) {
+    const result = dispose.call(this);
+    if (typeof result === "object" && result !== null) Object.defineProperty(result, Symbol.for("Jupyter.display"), SHOW_NOTHING);
+    return result;
+  };
 }
 
 reportAsyncErrorsInDeno();

@@ -177,7 +177,9 @@ export class NotebookClient {
     cell.execution_count = run.executionCount;
     cell.outputs = finishOutputs(run);
     // The runner's own cell shows no value: Deno's kernel would show the last assigned parameter (tslab shows none).
-    if (hasTag(cell, "injected-parameters")) cell.outputs = cell.outputs.filter((o) => o.output_type !== "execute_result");
+    // A value with an empty bundle (Deno: a shown chart, a model) shows nothing in a notebook either: not kept.
+    const injected = hasTag(cell, "injected-parameters");
+    cell.outputs = cell.outputs.filter((o) => o.output_type !== "execute_result" || (!injected && Object.keys(o.data).length > 0));
     const verdict = judge(cell, run, kernel, Math.round(limitMs / 1000));
     if (!verdict.ok) {
       const viaNotebookTimeout = run.status === "timeout" && limitMs < cellLimitMs;

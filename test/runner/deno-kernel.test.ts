@@ -104,12 +104,16 @@ test("a real Deno kernel through kernel.json: lib from ./lib, Deno's display API
     assert.equal(shown.status, "ok", JSON.stringify(shown.outputs));
     assert.deepEqual(shown.outputs, [{ output_type: "display_data", data: { "text/plain": "b" }, metadata: {} }]);
 
-    const model = await kernel.execute('import * as tf from "@tensorflow/tfjs";\nconst m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });\nm.compile({ optimizer: "sgd", loss: "meanSquaredError" });\nconst after = 1;\n', 60_000);
+    // A value Deno shows: an execute_result with something in it (an empty bundle shows nothing).
+    const shownValues = (run: { outputs: import("../../scripts/runner/nbformat").Output[] }) =>
+      run.outputs.filter((o) => o.output_type === "execute_result" && Object.keys(o.data).length > 0);
+    const model = await kernel.execute('import * as tf from "@tensorflow/tfjs";\nconst m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });\nm.compile({ optimizer: "sgd", loss: "meanSquaredError" });\nm;\nconst after = 1;\n', 60_000);
     assert.equal(model.status, "ok", JSON.stringify(model.outputs));
-    const values = model.outputs.filter((o) => o.output_type === "execute_result");
-    assert.deepEqual(values, [], "a model as a cell's completion value shows nothing (as under tslab)");
+    assert.deepEqual(shownValues(model), [], "a model as a cell's completion value shows nothing (as under tslab)");
+    const disposed = await kernel.execute("m.dispose();\nconst later = 2;\n", 30_000);
+    assert.deepEqual(shownValues(disposed), [], "nor does what dispose() returns");
     const plain = await kernel.execute("const v = { answer: 42 };\nv\n", 30_000);
-    assert.equal(plain.outputs[0]?.output_type, "execute_result", "other values still show");
+    assert.equal(shownValues(plain).length, 1, "other values still show");
 
     const loop = await kernel.execute("let spins = 0;\nwhile (true) { spins++; }\n", 3000, { interruptGraceMs: 20_000 });
     assert.equal(loop.status, "timeout", "interrupted by an interrupt_request, not killed");
