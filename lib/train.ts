@@ -11,6 +11,7 @@ import { adam } from "./backend/fused-adam";
 import { sparseCategoricalCrossentropyFromLogits } from "./losses";
 import { accuracy } from "./metrics";
 import { TrainingProgress, type ProgressMode } from "./progress";
+import { interruptTicket } from "./interrupt";
 import { mulberry32, permutation } from "./random";
 import { gatherRows, type ImageInput, ScaledImages, sliceRows } from "./data/scaled-images";
 import { regularizationLosses } from "./regularization";
@@ -215,6 +216,7 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
     metrics: val ? ["loss", "accuracy", "val_loss", "val_accuracy"] : ["loss", "accuracy"],
   };
   model.stopTraining = false;
+  const interrupt = interruptTicket("Training");
   for (const cb of callbacks) {
     cb.setParams(params);
     cb.setModel(model);
@@ -232,6 +234,7 @@ export async function train(model: tf.LayersModel, data: LabelledData, opts: Tra
       for (let step = 0; step < steps; step++) {
         for (const cb of callbacks) await cb.onBatchBegin(step, {});
         const idx = order.slice(step * batchSize, (step + 1) * batchSize);
+        interrupt.check();
         const [batchLoss, batchAcc] = await trainStep(model, optimizer, lossFn, variables, trainX, trainY, idx, augmentBatch);
         lossSum += batchLoss * idx.length;
         correctSum += batchAcc * idx.length;

@@ -13,6 +13,7 @@ import type { ImageSplit } from "./data/images";
 import { imagesToTensor } from "./data/images";
 import { detectProgressMode, formatBar } from "./progress";
 import { writeCellText } from "./cell-output";
+import { interruptTicket } from "./interrupt";
 
 /** Which layers: exact names, a RegExp tested on names, a list of either, or a range `{ from, to }` (inclusive). */
 export type LayerSelector = string | RegExp | Array<string | RegExp> | { from: string; to?: string };
@@ -205,7 +206,9 @@ export async function extractFeatures(base: tf.LayersModel, images: ImageSplit |
   const label = opts.label ?? "features";
   const started = Date.now();
   let lastDraw = 0;
+  const interrupt = interruptTicket("Feature extraction");
   for (let start = 0; start < n; start += batchSize) {
+    interrupt.check();
     const end = Math.min(n, start + batchSize);
     const features = tf.tidy(() => {
       const pixels = images instanceof tf.Tensor ? tf.slice(images, start, end - start) : imagesToTensor(images, { start, end });
