@@ -13,13 +13,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawn, type ChildProcess } from "child_process";
+import { spawn, spawnSync, type ChildProcess } from "child_process";
 import { Command } from "commander";
-import { KERNEL_NAME, kernelJson } from "./kernel/kernelspec";
+import { KERNEL_NAME } from "./kernel/kernelspec";
 import { HUB_REQUIREMENTS, envWithVenv, venvBin, venvDir, venvUpToDate } from "./jupyter/venv";
 import { readNotebook } from "./runner/nbformat";
 import { freePort, processesMentioning, sleep } from "../test/browser/server";
-import { hubConfig } from "../test/hub/hub-config";
+import { hubConfig, proxyPidFile } from "../test/hub/hub-config";
 import { api, runCells, startSession, type RemoteServer } from "../test/hub/remote-notebook";
 
 const root = path.resolve(__dirname, "..");
@@ -100,18 +100,19 @@ async function main(): Promise<number> {
     return 2;
   }
   if (typeof WebSocket === "undefined") throw new Error("This check needs a global WebSocket: Node 22, or run it as `npm run test:hub` (Node 20 + --experimental-websocket).");
+  // The course kernel for every learner, registered as a school would (README, "Teaching on a shared server", step 2):
+  // into the Jupyter environment the learners' servers run from.
+  const install = spawnSync("npm", ["run", "--silent", "kernel:install", "--", "--sys-prefix"], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  if (install.status !== 0) throw new Error(`npm run kernel:install -- --sys-prefix failed:\n${install.stdout}${install.stderr}`);
+  console.log(install.stdout.split("\n")[0]);
   const deadline = Date.now() + timeoutMs;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnn-hub-check-"));
   const bin = path.dirname(venvBin(venv, "jupyterhub"));
-  // The course kernel, visible to every learner's server (what `npm run kernel:install -- --system` does for real).
-  const share = path.join(dir, "share");
-  fs.mkdirSync(path.join(share, "kernels", KERNEL_NAME), { recursive: true });
-  fs.writeFileSync(path.join(share, "kernels", KERNEL_NAME, "kernel.json"), JSON.stringify(kernelJson(root), null, 2));
   const learners = Array.from({ length: count }, (_, i) => `learner${i + 1}`);
   const [port, hubPort, proxyApiPort] = [await freePort(), await freePort(), await freePort()];
   const hub = `http://127.0.0.1:${port}`;
   const serviceToken = crypto.randomBytes(24).toString("hex");
-  const environment: Record<string, string> = { JUPYTER_PATH: share, LESSONS_DATA_DIR: path.join(root, "data") };
+  const environment: Record<string, string> = { LESSONS_DATA_DIR: path.join(root, "data") };
   if (process.env.LESSONS_DATA_MIRROR) environment.LESSONS_DATA_MIRROR = process.env.LESSONS_DATA_MIRROR;
   fs.writeFileSync(path.join(dir, "jupyterhub_config.py"), hubConfig({
     dir, checkout: root, venvBin: bin, proxyCommand: path.join(root, "node_modules", ".bin", "configurable-http-proxy"),
@@ -176,26 +177,32 @@ async function main(): Promise<number> {
   } catch (e) {
     console.error(`JupyterHub check FAILED: ${(e as Error).message}\n--- jupyterhub log (tail) ---\n${log.join("").slice(-4000)}`);
   } finally {
-    ok = (await stopEverything(hub, serviceToken, learners, hubProc, serverPids, dir)) && ok;
+    ok = (await stopEverything(hub, serviceToken, learners, hubProc, serverPids, dir, deadline)) && ok;
     fs.rmSync(dir, { recursive: true, force: true });
   }
   console.log(`JupyterHub check ${ok ? "passed" : "FAILED"} in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   return ok ? 0 : 1;
 }
 
-/** Stops the learners' servers through the API, then the Hub (which stops the proxy); kills what is left. */
-async function stopEverything(hub: string, token: string, learners: string[], hubProc: ChildProcess, serverPids: number[], dir: string): Promise<boolean> {
+/**
+ * Stops the learners' servers through the API, then the Hub (which stops the proxy), within the check's --timeout
+ * (at least a minute from now: a spawner alone may take 20 s to stop a server); kills what is left and fails then.
+ */
+async function stopEverything(hub: string, token: string, learners: string[], hubProc: ChildProcess, serverPids: number[], dir: string, deadline: number): Promise<boolean> {
+  const until = Math.max(deadline, Date.now() + 60_000);
   await Promise.all(learners.map((name) =>
     fetch(`${hub}/hub/api/users/${name}/server`, { method: "DELETE", headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(30_000) })
       .catch(() => undefined)));
-  for (let i = 0; i < 30 && serverPids.some(alive); i++) await sleep(500);
+  while (serverPids.some(alive) && Date.now() < until) await sleep(500);
   try {
     process.kill(-hubProc.pid!, "SIGTERM");
   } catch {
     /* gone */
   }
-  await Promise.race([exited(hubProc), sleep(15_000)]);
-  const left = [...serverPids.filter(alive), ...processesMentioning(dir)];
+  await Promise.race([exited(hubProc), sleep(Math.max(15_000, until - Date.now()))]);
+  // The proxy has its own session, so the Hub's group does not hold it: it is gone once the Hub cleaned up.
+  const proxy = fs.existsSync(proxyPidFile(dir)) ? Number(fs.readFileSync(proxyPidFile(dir), "utf8").trim()) || 0 : 0;
+  const left = [...new Set([...serverPids, proxy].filter((pid) => pid > 0 && alive(pid)).concat(processesMentioning(dir)))];
   if (hubProc.exitCode === null && hubProc.signalCode === null) left.push(hubProc.pid!);
   for (const pid of left) {
     try {

@@ -18,6 +18,7 @@ test("the Hub listens on 127.0.0.1 only, with the dummy authenticator for the li
   assert.match(cfg, /^c\.JupyterHub\.ip = "127\.0\.0\.1"$/m);
   assert.match(cfg, /^c\.JupyterHub\.hub_ip = "127\.0\.0\.1"$/m);
   assert.match(cfg, /api_url = "http:\/\/127\.0\.0\.1:8001"/);
+  assert.match(cfg, /^c\.ConfigurableHTTPProxy\.pid_file = "\/tmp\/hub-x\/proxy\.pid"$/m);
   assert.match(cfg, /authenticator_class = "dummy"/);
   assert.match(cfg, /allowed_users = set\(\["ann","bo"\]\)/);
   assert.match(cfg, /spawner_class = "simple"/);

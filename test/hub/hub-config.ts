@@ -20,7 +20,7 @@ export interface HubConfigOptions {
   proxyApiPort: number;
   learners: string[];
   serviceToken: string;
-  /** Extra environment for each learner's server (JUPYTER_PATH with the kernel, the shared data cache...). */
+  /** Extra environment for each learner's server (the shared data cache...). */
   environment: Record<string, string>;
   asRoot: boolean;
 }
@@ -52,6 +52,11 @@ c.Spawner.pre_spawn_hook = prepare_learner
 `;
 }
 
+/** Where the Hub writes the proxy's process id. */
+export function proxyPidFile(dir: string): string {
+  return path.join(dir, "proxy.pid");
+}
+
 export function hubConfig(o: HubConfigOptions): string {
   const env = Object.entries(o.environment).map(([k, v]) => `    ${py(k)}: ${py(v)},`).join("\n");
   return `# Written by scripts/test-hub.ts for one test run.
@@ -61,6 +66,8 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = ${o.hubPort}
 c.ConfigurableHTTPProxy.command = [${py(o.proxyCommand)}]
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:${o.proxyApiPort}"
+# The proxy runs in a session of its own (it may outlive the Hub): the check finds it by this file.
+c.ConfigurableHTTPProxy.pid_file = ${py(proxyPidFile(o.dir))}
 c.JupyterHub.db_url = "sqlite:///" + ${py(path.join(o.dir, "jupyterhub.sqlite"))}
 c.JupyterHub.cookie_secret_file = ${py(path.join(o.dir, "jupyterhub_cookie_secret"))}
 c.JupyterHub.pid_file = ${py(path.join(o.dir, "jupyterhub.pid"))}
