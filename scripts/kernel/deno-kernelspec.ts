@@ -4,7 +4,7 @@
  * notebooks run on both.
  */
 import { denoBin, DENO_KERNEL_FLAGS } from "./deno";
-import { KERNEL_NAME, type KernelJson } from "./kernelspec";
+import { findCheckout, KERNEL_NAME, type KernelJson } from "./kernelspec";
 
 export const DENO_KERNEL_NAME = "cnn-lessons-deno";
 export const DENO_KERNEL_DISPLAY_NAME = "TypeScript (CNN lessons, Deno)";
@@ -19,29 +19,7 @@ export const DENO_KERNEL_DISPLAY_NAME = "TypeScript (CNN lessons, Deno)";
  * Arguments: $1 connection file, $2 registering checkout, $3 registering Node. No `{name}` patterns: Jupyter
  * would substitute them.
  */
-export const DENO_LAUNCH_SCRIPT = `say() { echo "TypeScript (CNN lessons, Deno) kernel: $*" >&2; }
-is_course() {
-  [ -f "$1/package.json" ] || return 1
-  while IFS= read -r line || [ -n "$line" ]; do
-    case $line in *'"name":'*'"${KERNEL_NAME}"'*) return 0 ;; esac
-  done < "$1/package.json"
-  return 1
-}
-dir=$(pwd -P); checkout=""
-while [ -n "$dir" ]; do
-  if is_course "$dir"; then checkout=$dir; break; fi
-  [ "$dir" = / ] && break
-  dir=\${dir%/*}; dir=\${dir:-/}
-done
-how="the notebook's folder"
-if [ -z "$checkout" ]; then
-  checkout=$2; how="the kernel registration (the notebook is outside any course checkout)"
-  if ! is_course "$checkout"; then
-    say "the course checkout $checkout, registered by npm run kernel:install, no longer exists (moved or deleted). Open the notebooks from inside a checkout of the course, or run npm run kernel:install in the checkout you use now."
-    exit 1
-  fi
-fi
-deno=""
+export const DENO_LAUNCH_SCRIPT = `${findCheckout("TypeScript (CNN lessons, Deno)")}deno=""
 for candidate in "$checkout/node_modules/deno/deno" "$checkout"/node_modules/@deno/*/deno; do
   if [ -f "$candidate" ] && [ -x "$candidate" ]; then deno=$candidate; break; fi
 done

@@ -43,16 +43,12 @@ export interface KernelJson {
 }
 
 /**
- * The kernel's start-up, run by /bin/sh from kernel.json (so it lives in the registration itself and survives a
- * checkout being moved or deleted). Jupyter starts kernels in the notebook's folder; the script walks up from there
- * to the course checkout that holds the notebook and runs that checkout's tslab, so two checkouts on one machine
- * share the registration but never each other's packages. Outside any checkout it uses the checkout that
- * registered the kernel. Node is the `node` on PATH when it is 20.19 or newer (an nvm switch is followed), else the
- * Node that registered the kernel. Each failure prints one line (shown in Jupyter's server log) with the fix.
- * Arguments: $1 connection file, $2 registering checkout, $3 registering Node. Only shell built-ins besides node,
- * so a bare PATH still gets a clear message. No `{name}` patterns: Jupyter would substitute them.
+ * The start of both kernels' launchers (tslab's here, Deno's in deno-kernelspec.ts): `say` prints one line to Jupyter's
+ * server log, and `checkout` becomes the course checkout holding the notebook's folder, else the registering one
+ * ($2), with `how` saying which. Only shell built-ins.
  */
-export const LAUNCH_SCRIPT = `say() { echo "TypeScript (CNN lessons) kernel: $*" >&2; }
+export function findCheckout(kernelLabel: string): string {
+  return `say() { echo "${kernelLabel} kernel: $*" >&2; }
 is_course() {
   [ -f "$1/package.json" ] || return 1
   while IFS= read -r line || [ -n "$line" ]; do
@@ -60,7 +56,6 @@ is_course() {
   done < "$1/package.json"
   return 1
 }
-node_ok() { "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; }
 dir=$(pwd -P); checkout=""
 while [ -n "$dir" ]; do
   if is_course "$dir"; then checkout=$dir; break; fi
@@ -75,6 +70,20 @@ if [ -z "$checkout" ]; then
     exit 1
   fi
 fi
+`;
+}
+
+/**
+ * The kernel's start-up, run by /bin/sh from kernel.json (so it lives in the registration itself and survives a
+ * checkout being moved or deleted). Jupyter starts kernels in the notebook's folder; the script walks up from there
+ * to the course checkout that holds the notebook and runs that checkout's tslab, so two checkouts on one machine
+ * share the registration but never each other's packages. Outside any checkout it uses the checkout that
+ * registered the kernel. Node is the `node` on PATH when it is 20.19 or newer (an nvm switch is followed), else the
+ * Node that registered the kernel. Each failure prints one line (shown in Jupyter's server log) with the fix.
+ * Arguments: $1 connection file, $2 registering checkout, $3 registering Node. Only shell built-ins besides node,
+ * so a bare PATH still gets a clear message. No `{name}` patterns: Jupyter would substitute them.
+ */
+export const LAUNCH_SCRIPT = `${findCheckout("TypeScript (CNN lessons)")}node_ok() { "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null; }
 tslab=$checkout/node_modules/tslab/bin/tslab
 if [ ! -f "$tslab" ]; then
   say "the course checkout $checkout (found from $how) has no node_modules/tslab: run npm install (or npm ci) in $checkout."
