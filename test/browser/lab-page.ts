@@ -133,7 +133,10 @@ export async function waitForAllCells(page: Page, timeoutMs: number, cellIndexes
   }
 }
 
-/** Makes the viewport as tall as the notebook so one screenshot shows all of it (Lab scrolls inside a panel). */
+/**
+ * Makes the viewport as tall as the notebook so one screenshot shows all of it (Lab scrolls inside a panel), from
+ * its first cell: a notebook taller than the largest viewport shows its first 16,000 pixels, not its end.
+ */
 export async function fullNotebookScreenshot(page: Page, file: string): Promise<void> {
   const height = await page.evaluate(() => {
     // The element that scrolls the notebook (which one it is has changed between Lab versions): the one with the
@@ -143,9 +146,11 @@ export async function fullNotebookScreenshot(page: Page, file: string): Promise<
       .filter((e) => /auto|scroll/.test(getComputedStyle(e).overflowY))
       .sort((a, b) => (b.scrollHeight - b.clientHeight) - (a.scrollHeight - a.clientHeight));
     const s = scrollers[0];
+    s?.setAttribute("data-check-scroller", "");
     return s ? s.scrollHeight + (window.innerHeight - s.clientHeight) + 40 : 900;
   });
   await page.setViewportSize({ width: 1280, height: Math.min(Math.max(height, 900), 16000) });
+  await page.evaluate(() => document.querySelector("[data-check-scroller]")?.scrollTo(0, 0));
   await sleep(1000);
   await page.screenshot({ path: file });
   await page.setViewportSize({ width: 1280, height: 900 });
