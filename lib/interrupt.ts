@@ -9,14 +9,28 @@
  */
 let interrupts = 0;
 let listening = false;
+let checkScheduled = false;
 
-function listen(): void {
-  if (listening || typeof process === "undefined" || typeof process.listenerCount !== "function") return;
-  if (process.listenerCount("SIGINT") === 0) return;
+function listenIfHandled(): void {
+  if (listening || process.listenerCount("SIGINT") === 0) return;
   process.on("SIGINT", () => {
     interrupts++;
   });
   listening = true;
+}
+
+function listen(): void {
+  if (listening || typeof process === "undefined" || typeof process.listenerCount !== "function") return;
+  listenIfHandled();
+  // tslab runs a cell's synchronous part with vm's breakOnSigint, which takes every SIGINT listener away until it
+  // returns, so the kernel's own handler is visible only after that: look again on the next turn of the event loop.
+  if (!listening && !checkScheduled) {
+    checkScheduled = true;
+    setImmediate(() => {
+      checkScheduled = false;
+      listenIfHandled();
+    });
+  }
 }
 
 /** The error a loop throws when the kernel was interrupted while it ran. */

@@ -4,6 +4,7 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import * as vm from "node:vm";
 import * as tf from "@tensorflow/tfjs";
 import { InterruptedError, interruptTicket } from "../../lib/interrupt";
 import { compileForClassification, train } from "../../lib/train";
@@ -12,14 +13,40 @@ import { toyData, toyModel } from "./toy";
 
 after(() => process.removeAllListeners("SIGINT"));
 
-test("with no SIGINT handler in the process (a plain script), lib adds none: Ctrl-C keeps ending the process", () => {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+test("with no SIGINT handler in the process (a plain script), lib adds none: Ctrl-C keeps ending the process", async () => {
   assert.equal(process.listenerCount("SIGINT"), 0);
   interruptTicket("Training").check();
+  await nextTurn();
   assert.equal(process.listenerCount("SIGINT"), 0);
 });
 
+test("started from a cell the way tslab runs it (vm breakOnSigint hides the kernel's handler), training still stops", async () => {
+  process.on("SIGINT", () => {}); // tslab's kernel handler, hidden by breakOnSigint while the cell's sync part runs
+  const { x, y } = toyData(64, 5);
+  const model = compileForClassification(toyModel());
+  const batchesRun: number[] = [];
+  const interruptAtBatch1 = {
+    onBatchEnd: async (batch: number) => {
+      batchesRun.push(batch);
+      if (batch === 1) {
+        await nextTurn(); // a real signal is only handled on a turn of the event loop
+        process.emit("SIGINT", "SIGINT");
+      }
+    },
+  };
+  const cell = { start: () => train(model, { x, y }, { epochs: 3, batchSize: 8, verbose: 0, callbacks: [interruptAtBatch1] }) };
+  Object.assign(globalThis, { __cell: cell });
+  const running = vm.runInThisContext("__cell.start()", { breakOnSigint: true }) as Promise<unknown>;
+  await assert.rejects(running, InterruptedError);
+  assert.deepEqual(batchesRun, [0, 1]);
+  model.dispose();
+  x.dispose();
+  y.dispose();
+});
+
 test("in a kernel (SIGINT already handled), an interrupt stops training at its next step; a later run trains", async () => {
-  process.on("SIGINT", () => {}); // what tslab's kernel does: it handles SIGINT itself
   const { x, y } = toyData(64, 3);
   const model = compileForClassification(toyModel());
   const batchesRun: number[] = [];
