@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { Kernel } from "../../scripts/runner/kernel-client";
+import { type CellRun, Kernel } from "../../scripts/runner/kernel-client";
 
 const root = path.join(__dirname, "..", "..");
 
@@ -30,8 +30,8 @@ const TRAIN_FOR_LONG = `
 await train(model, { x: images, y: labels }, { epochs: 100000, batchSize: 32, progress: "epoch" });
 `;
 
-const outputText = (run: { outputs: { text?: string | string[] }[]; stderr: string }) =>
-  run.outputs.map((o) => (Array.isArray(o.text) ? o.text.join("") : o.text ?? "")).join("") + run.stderr;
+const outputText = (run: CellRun) =>
+  run.outputs.map((o) => (o.output_type === "stream" ? [o.text].flat().join("") : "")).join("") + run.stderr;
 
 test("an interrupted training cell stops training: the next cell shows no more epochs", async () => {
   const kernel = await Kernel.start({ root, cwd: path.join(root, "notebooks") });
