@@ -127,18 +127,27 @@ async function installSpec(name: string, spec: KernelJson, root: string, scope: 
 }
 
 /**
- * One paragraph for `npm start` and `npm run kernel:install`: which kernel registration Jupyter will use and which
- * checkout's tslab the lessons of `root` run with.
+ * The kernel.json Jupyter will use for kernel `name` (the first of its data folders that has one), null when none
+ * does, or undefined when Jupyter cannot be asked.
  */
-export async function describeKernelRegistration(root: string): Promise<string> {
-  let dataDirs: string[] = [];
+async function registeredSpecFile(name: string): Promise<string | null | undefined> {
+  let dataDirs: string[];
   try {
     const r = await jupyter(["--paths", "--json"]);
     dataDirs = (JSON.parse(r.stdout) as { data?: string[] }).data ?? [];
   } catch {
-    return `Kernel "${KERNEL_DISPLAY_NAME}": cannot ask Jupyter where kernels are (is jupyter installed?).`;
+    return undefined;
   }
-  const file = dataDirs.map((d) => path.join(d, "kernels", KERNEL_NAME, "kernel.json")).find((f) => fs.existsSync(f));
+  return dataDirs.map((d) => path.join(d, "kernels", name, "kernel.json")).find((f) => fs.existsSync(f)) ?? null;
+}
+
+/**
+ * One paragraph for `npm start` and `npm run kernel:install`: which kernel registration Jupyter will use and which
+ * checkout's tslab the lessons of `root` run with.
+ */
+export async function describeKernelRegistration(root: string): Promise<string> {
+  const file = await registeredSpecFile(KERNEL_NAME);
+  if (file === undefined) return `Kernel "${KERNEL_DISPLAY_NAME}": cannot ask Jupyter where kernels are (is jupyter installed?).`;
   if (!file) return `Kernel "${KERNEL_DISPLAY_NAME}" is not registered with Jupyter: run npm run kernel:install.`;
   const spec = readSpec(file);
   const fallback = spec?.metadata?.lessons?.fallback_checkout;
@@ -157,14 +166,8 @@ export async function describeKernelRegistration(root: string): Promise<string> 
 
 /** One line for `npm start` and `npm run kernel:install`: where the Deno kernel is registered and which Deno it runs. */
 export async function describeDenoKernelRegistration(root: string): Promise<string> {
-  let dataDirs: string[] = [];
-  try {
-    const r = await jupyter(["--paths", "--json"]);
-    dataDirs = (JSON.parse(r.stdout) as { data?: string[] }).data ?? [];
-  } catch {
-    return `Kernel "${DENO_KERNEL_DISPLAY_NAME}": cannot ask Jupyter where kernels are (is jupyter installed?).`;
-  }
-  const file = dataDirs.map((d) => path.join(d, "kernels", DENO_KERNEL_NAME, "kernel.json")).find((f) => fs.existsSync(f));
+  const file = await registeredSpecFile(DENO_KERNEL_NAME);
+  if (file === undefined) return `Kernel "${DENO_KERNEL_DISPLAY_NAME}": cannot ask Jupyter where kernels are (is jupyter installed?).`;
   if (!file) return `Kernel "${DENO_KERNEL_DISPLAY_NAME}" is not registered with Jupyter: run npm run kernel:install.`;
   const fallback = readSpec(file)?.metadata?.lessons?.fallback_checkout;
   return (
