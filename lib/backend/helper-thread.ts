@@ -12,10 +12,15 @@
  * be writing it): the caller then throws a clear Error and the helper is retired.
  * Until the worker has started (it loads asynchronously) callers get undefined and use one thread.
  * LESSONS_WASM_ONE_THREAD=1 (or the older LESSONS_WASM_ONE_THREAD_FILTER=1) turns the helper off.
+ *
+ * The worker's code is helper-worker.cjs beside this file (plain CommonJS, loaded by path under Node and Deno);
+ * tests may start it through a script of their own that injects faults (setHelperWorker).
  */
 import { Worker } from "worker_threads";
 import { performance } from "perf_hooks";
 import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../paths";
 import { kernelModulePath } from "./native-kernels";
 import type { WasmMemory } from "./wasm-api";
 
@@ -39,91 +44,37 @@ export type HelperExport = (typeof HELPER_EXPORTS)[number];
 /** Most int arguments one job can carry. */
 export const MAX_HELPER_ARGS = 20;
 
-// Control block slots.
-const STATE = 0;
-const READY = 1; // 0 starting, 1 ready, 2 failed to start
-const FN = 2; // index into HELPER_EXPORTS
-const NARGS = 3;
-const FAULT = 4; // test hook: fault to inject into the next job
-const FAULT_ARG = 5; // stall length in ms
-const MSG_LEN = 6; // bytes of the error text in the message buffer
-const AVAILABLE = 7; // bit i set: HELPER_EXPORTS[i] exists in the loaded module
-const SLEEP = 8; // always 0: the worker sleeps on it to stall
-const ARGS = 9;
+/**
+ * The control block's layout, written down only here: the worker (helper-worker.cjs) gets it in workerData.
+ * Each slot is one Int32 of the control block.
+ */
+const PROTOCOL = {
+  slots: {
+    STATE: 0, // the job state below
+    READY: 1, // a load state below
+    FN: 2, // index into HELPER_EXPORTS
+    NARGS: 3,
+    MSG_LEN: 4, // bytes of the error text in the message buffer
+    AVAILABLE: 5, // bit i set: HELPER_EXPORTS[i] exists in the loaded module
+    ARGS: 6, // MAX_HELPER_ARGS slots from here
+  },
+  jobs: {
+    IDLE: 0,
+    WORK: 1, // posted, not yet picked up
+    RUNNING: 2, // the worker has it
+    DONE: 3,
+    FAILED: 4,
+    CANCELLED: 5, // the caller gave up on a job that hung
+  },
+  load: { STARTING: 0, LOADED: 1, LOAD_FAILED: 2 },
+} as const;
+const { STATE, READY, FN, NARGS, MSG_LEN, AVAILABLE, ARGS } = PROTOCOL.slots;
+const { IDLE, WORK, RUNNING, DONE, CANCELLED } = PROTOCOL.jobs;
+const { LOADED, LOAD_FAILED } = PROTOCOL.load;
 const SLOTS = ARGS + MAX_HELPER_ARGS;
-
-// Job states.
-const IDLE = 0;
-const WORK = 1; // posted, not yet picked up
-const RUNNING = 2; // the worker has it
-const DONE = 3;
-const FAILED = 4;
-const CANCELLED = 5; // the caller gave up on a job that hung
-
-const FAULTS = { throw: 1, trap: 2, stall: 3, "throw-after-run": 4, hang: 5 } as const;
-export type HelperFault = keyof typeof FAULTS;
 
 const STACK_BYTES = 64 * 1024;
 const MESSAGE_BYTES = 512;
-
-/** Runs in the worker: instantiate the kernels on the shared memory, then serve jobs until terminated. */
-const WORKER_SOURCE = `
-const { workerData } = require("worker_threads");
-const { memory, bytes, stackTop, control, message, names } = workerData;
-const ctl = new Int32Array(control);
-const msg = new Uint8Array(message);
-function report(err) {
-  const text = new TextEncoder().encode(String((err && err.message) || err)).subarray(0, msg.length);
-  msg.set(text);
-  Atomics.store(ctl, ${MSG_LEN}, text.length);
-}
-function serve(fns) {
-  for (;;) {
-    const s = Atomics.load(ctl, ${STATE});
-    if (s !== ${WORK}) {
-      Atomics.wait(ctl, ${STATE}, s);
-      continue;
-    }
-    const fault = Atomics.exchange(ctl, ${FAULT}, 0);
-    if (fault === ${FAULTS.stall}) Atomics.wait(ctl, ${SLEEP}, 0, Atomics.load(ctl, ${FAULT_ARG}));
-    // The caller may have taken the job back meanwhile: only a successful exchange makes it ours.
-    if (Atomics.compareExchange(ctl, ${STATE}, ${WORK}, ${RUNNING}) !== ${WORK}) continue;
-    if (fault === ${FAULTS.hang}) {
-      Atomics.wait(ctl, ${SLEEP}, 0, Atomics.load(ctl, ${FAULT_ARG}));
-      if (Atomics.load(ctl, ${STATE}) !== ${RUNNING}) continue; // cancelled meanwhile: leave memory alone
-    }
-    let state = ${DONE};
-    try {
-      const fn = fns[ctl[${FN}]];
-      if (typeof fn !== "function") throw new Error("no kernel export number " + ctl[${FN}]);
-      const args = Array.from(ctl.subarray(${ARGS}, ${ARGS} + ctl[${NARGS}]));
-      if (fault === ${FAULTS.throw}) throw new Error("fault injected by a test (throw)");
-      if (fault === ${FAULTS.trap}) args[0] = -16; // a pointer at the top of the 4 GiB space: the wasm traps
-      fn(...args);
-      if (fault === ${FAULTS["throw-after-run"]}) throw new Error("fault injected by a test after the kernel wrote its output");
-    } catch (err) {
-      report(err);
-      state = ${FAILED};
-    }
-    Atomics.store(ctl, ${STATE}, state);
-    Atomics.notify(ctl, ${STATE});
-  }
-}
-let fns;
-try {
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  instance.exports.__stack_pointer.value = stackTop;
-  fns = names.map((n) => instance.exports[n]);
-  let available = 0;
-  fns.forEach((f, i) => { if (typeof f === "function") available |= 1 << i; });
-  Atomics.store(ctl, ${AVAILABLE}, available);
-  Atomics.store(ctl, ${READY}, 1);
-} catch (err) {
-  report(err);
-  Atomics.store(ctl, ${READY}, 2);
-}
-if (fns) serve(fns);
-`;
 
 interface ModuleLike {
   asm?: { memory?: WasmMemory };
@@ -192,22 +143,28 @@ export function helperThreadStatus(wasmModule: ModuleLike): { state: HelperState
   if (h === null) return { state: "unavailable" };
   if (!h) return { state: "starting" };
   if (h.retired) return { state: "retired", reason: h.retired };
-  return { state: Atomics.load(h.control, READY) === 1 ? "ready" : "starting" };
+  return { state: Atomics.load(h.control, READY) === LOADED ? "ready" : "starting" };
 }
 
+/** A worker script to run instead of helper-worker.cjs (tests: see setHelperWorker). */
+export interface HelperWorkerScript {
+  /** Absolute path of a CommonJS worker script that calls serveHelper(workerData, hooks) of helper-worker.cjs. */
+  file: string;
+  /** Given to that script as workerData.testData (for example a SharedArrayBuffer through which a test arms faults). */
+  data?: unknown;
+}
+
+let workerScript: HelperWorkerScript | undefined;
+
 /**
- * Test hook: make the helper's next job fail. "throw" throws a JS error in the worker, "trap" runs the kernel
- * with an out-of-bounds pointer so the wasm itself traps, "throw-after-run" fails after the kernel has written its
- * output (the caller must clear it before redoing the part), "stall" sleeps `stallMs` before picking the job up,
- * "hang" picks the job up and then sleeps `stallMs` (skipping the job if the caller has given up on it).
- * False when there is no started helper to arm.
+ * Test hook: helpers started from now on run `script` instead of helper-worker.cjs; undefined goes back to it. A
+ * running helper keeps its script: useHelperThread(true) after a retirement starts a new one. Returns the previous
+ * setting. test/backend/helper-faults.ts uses it to inject failures; production code never calls it.
  */
-export function armHelperFault(wasmModule: ModuleLike, fault: HelperFault, stallMs = 0): boolean {
-  const h = helpers.get(wasmModule);
-  if (!h || h.retired) return false;
-  Atomics.store(h.control, FAULT_ARG, stallMs | 0);
-  Atomics.store(h.control, FAULT, FAULTS[fault]);
-  return true;
+export function setHelperWorker(script?: HelperWorkerScript): HelperWorkerScript | undefined {
+  const previous = workerScript;
+  workerScript = script;
+  return previous;
 }
 
 function readMessage(h: Helper): string {
@@ -231,11 +188,10 @@ function start(wasmModule: ModuleLike): Helper | null {
     const bytes = fs.readFileSync(kernelModulePath(true));
     // The worker's shadow stack: a block of tfjs's heap, never freed (the worker lives as long as the backend).
     const stackBase = wasmModule._malloc(STACK_BYTES) >>> 0;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    const worker = new Worker(workerScript?.file ?? path.join(projectRoot(), "lib", "backend", "helper-worker.cjs"), {
       workerData: {
         memory, bytes, stackTop: stackBase + STACK_BYTES - 16, control: control.buffer, message: message.buffer,
-        names: [...HELPER_EXPORTS],
+        names: [...HELPER_EXPORTS], protocol: PROTOCOL, testData: workerScript?.data,
       },
     });
     worker.unref();
@@ -259,8 +215,8 @@ function readyHelper(wasmModule: ModuleLike): Helper | undefined {
   }
   if (!h || h.retired) return undefined;
   const ready = Atomics.load(h.control, READY);
-  if (ready === 2) retire(h, `the kernels did not load in the worker: ${readMessage(h)}`);
-  return ready === 1 ? h : undefined;
+  if (ready === LOAD_FAILED) retire(h, `the kernels did not load in the worker: ${readMessage(h)}`);
+  return ready === LOADED ? h : undefined;
 }
 
 /** Resolves true once the helper for this backend module can take work (false when it cannot, or on timeout). */

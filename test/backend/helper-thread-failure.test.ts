@@ -2,7 +2,8 @@
  * Failure safety of the helper thread: a job that throws in the worker, one whose wasm traps, and one the worker
  * does not pick up in time. Each time the caller must compute that part itself (correct result, no hang, no
  * leaks), the helper must be retired so that the next call runs on one thread, and useHelperThread(true) must
- * bring a fresh helper back.
+ * bring a fresh helper back. The faults come from a test-only worker script (helper-faults.ts): lib's worker has
+ * no fault hooks of its own.
  */
 import { after, before, describe, it } from "node:test";
 import { performance } from "node:perf_hooks";
@@ -12,8 +13,9 @@ import { assertClose, onBackend, readyWasm } from "./helpers";
 import { SPLIT_CASES } from "./split-cases";
 import { WasmBackendLike } from "../../lib/backend/wasm-util";
 import {
-  HelperFault, armHelperFault, helperCalls, helperThreadReady, helperThreadStatus, HelperTimeouts, setHelperTimeouts, useHelperThread,
+  helperCalls, helperThreadReady, helperThreadStatus, HelperTimeouts, setHelperTimeouts, setHelperWorker, useHelperThread,
 } from "../../lib/backend/helper-thread";
+import { HelperFault, armHelperFault, useFaultyHelperWorker } from "./helper-faults";
 
 const TOL = 1e-5;
 const BATCH = 3;
@@ -32,11 +34,13 @@ describe("helper thread failures", () => {
   const references = new Map<string, Float32Array>();
   let savedTimeouts: HelperTimeouts | undefined;
   before(async () => {
+    useFaultyHelperWorker(); // before any helper starts: every helper of this file can be made to fail
     await readyWasm();
     for (const c of SPLIT_CASES) references.set(c.kernel, await onBackend("cpu", c.build(BATCH)));
   });
   after(() => {
     if (savedTimeouts) setHelperTimeouts(savedTimeouts);
+    setHelperWorker(undefined);
     useHelperThread(true);
   });
 
