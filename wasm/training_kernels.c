@@ -235,6 +235,57 @@ void sum_rows(const float *x, float *out, int rows, int cols) {
 }
 
 /*
+ * Max over the middle axis of x [outer, mid, inner] (global max pooling: [N, H*W, C]): out[o][c] =
+ * max_m x[o][m][c]: a later value replaces the maximum so far when it is greater or NaN, as in tfjs's Max (so
+ * NaN propagates, and of -0 and 0 the first stays). No transpose of x, unlike the stock kernel.
+ */
+EXPORT(max_middle)
+void max_middle(const float *x, float *out, int outer, int mid, int inner) {
+  int vec = inner & ~3;
+  for (int o = 0; o < outer; o++) {
+    const float *xo = x + (long)o * mid * inner;
+    float *yo = out + (long)o * inner;
+    for (int c = 0; c < vec; c += 4) {
+      v128_t m = wasm_v128_load(xo + c);
+      for (int i = 1; i < mid; i++) {
+        v128_t v = wasm_v128_load(xo + (long)i * inner + c);
+        m = wasm_v128_bitselect(v, m, wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v)));
+      }
+      wasm_v128_store(yo + c, m);
+    }
+    for (int c = vec; c < inner; c++) {
+      float m = xo[c];
+      for (int i = 1; i < mid; i++) {
+        float v = xo[(long)i * inner + c];
+        if (v > m || v != v) m = v;
+      }
+      yo[c] = m;
+    }
+  }
+}
+
+/*
+ * max_middle's gradient: dx[o][m][c] = dy[o][c] * (x[o][m][c] == y[o][c] ? 1 : 0), tfjs's dy * cast(x == y) in
+ * one pass (every tied maximum gets dy, as there).
+ */
+EXPORT(max_middle_grad)
+void max_middle_grad(const float *x, const float *y, const float *dy, float *dx, int outer, int mid, int inner) {
+  int vec = inner & ~3;
+  v128_t one = wasm_f32x4_splat(1.0f);
+  for (int o = 0; o < outer; o++) {
+    const float *yo = y + (long)o * inner, *go = dy + (long)o * inner;
+    for (int i = 0; i < mid; i++) {
+      long row = ((long)o * mid + i) * inner;
+      for (int c = 0; c < vec; c += 4) {
+        v128_t eq = wasm_v128_and(wasm_f32x4_eq(wasm_v128_load(x + row + c), wasm_v128_load(yo + c)), one);
+        wasm_v128_store(dx + row + c, wasm_f32x4_mul(wasm_v128_load(go + c), eq));
+      }
+      for (int c = vec; c < inner; c++) dx[row + c] = go[c] * (x[row + c] == yo[c] ? 1.0f : 0.0f);
+    }
+  }
+}
+
+/*
  * Elementwise a OP b over [rows, cols] where each operand is either full ([rows, cols], mode 0), one value per
  * column ([cols], broadcast over rows, mode 1) or a scalar (mode 2). op: 0 add, 1 subtract, 2 multiply.
  * Covers the broadcasts of BatchNorm and bias terms that the stock kernels run through a slow generic loop.
@@ -373,7 +424,7 @@ void adam_update(const float *value, const float *m, const float *v, const float
  * one row of co floats per value). The same 4x2 shape as dw_tile, for the same register reasons.
  */
 INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
-                      float *out, int np, int nv, int co_valid) {
+                      float *out, int o_step, int np, int nv, int co_valid) {
   v128_t acc[4][2];
   for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = wasm_f32x4_splat(0);
   for (int r = 0; r < kh; r++) {
@@ -391,7 +442,7 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
     }
   }
   for (int a = 0; a < np; a++) {
-    float *o = out + (long)a * co;
+    float *o = out + (long)a * o_step;
     if (co_valid == 4 * nv) {
       wasm_v128_store(o, acc[a][0]);
       if (nv > 1) wasm_v128_store(o + 4, acc[a][1]);
@@ -405,13 +456,36 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
 }
 
 static void conv_tile_any(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
-                          float *out, int np, int nv, int co_valid) {
+                          float *out, int o_step, int np, int nv, int co_valid) {
 #define CASE(P, V) \
-  case (P)*4 + (V): conv_tile(xb, x_row, p_step, wb, w_row, co, kh, k, out, P, V, co_valid); return;
+  case (P)*4 + (V): conv_tile(xb, x_row, p_step, wb, w_row, co, kh, k, out, o_step, P, V, co_valid); return;
   switch (np * 4 + nv) {
     CASE(1, 1) CASE(1, 2) CASE(2, 1) CASE(2, 2) CASE(3, 1) CASE(3, 2) CASE(4, 1) CASE(4, 2)
   }
 #undef CASE
+}
+
+/*
+ * The valid convolution below, with its output pixels placed anywhere: output pixel (b, p, q) starts at
+ * out + b*o_img + p*o_row + q*o_px (in floats). Dense output is o_px = co, o_row = ow*co, o_img = oh*ow*co.
+ */
+static void conv_valid(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
+                       int kh, int kw, int sh, int sw, long o_img, long o_row, int o_px) {
+  long x_row = (long)wd * ci, w_row = (long)kw * ci * co;
+  for (int b = 0; b < n; b++) {
+    for (int p = 0; p < oh; p++) {
+      const float *xrow = x + ((long)b * h + (long)p * sh) * x_row;
+      float *orow = out + b * o_img + p * o_row;
+      for (int q0 = 0; q0 < ow; q0 += 4) {
+        int np = min_i(4, ow - q0);
+        for (int o0 = 0; o0 < co; o0 += 8) {
+          int valid = min_i(8, co - o0);
+          conv_tile_any(xrow + (long)q0 * sw * ci, x_row, sw * ci, w + o0, w_row, co, kh, kw * ci,
+                        orow + (long)q0 * o_px + o0, o_px, np, (valid + 3) / 4, valid);
+        }
+      }
+    }
+  }
 }
 
 /*
@@ -422,21 +496,17 @@ static void conv_tile_any(const float *xb, long x_row, int p_step, const float *
 EXPORT(conv2d_forward)
 void conv2d_forward(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
                     int kh, int kw, int sh, int sw) {
-  long x_row = (long)wd * ci, w_row = (long)kw * ci * co;
-  for (int b = 0; b < n; b++) {
-    for (int p = 0; p < oh; p++) {
-      const float *xrow = x + ((long)b * h + (long)p * sh) * x_row;
-      float *orow = out + (((long)b * oh + p) * ow) * co;
-      for (int q0 = 0; q0 < ow; q0 += 4) {
-        int np = min_i(4, ow - q0);
-        for (int o0 = 0; o0 < co; o0 += 8) {
-          int valid = min_i(8, co - o0);
-          conv_tile_any(xrow + (long)q0 * sw * ci, x_row, sw * ci, w + o0, w_row, co, kh, kw * ci,
-                        orow + (long)q0 * co + o0, np, (valid + 3) / 4, valid);
-        }
-      }
-    }
-  }
+  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, sh, sw, (long)oh * ow * co, (long)ow * co, co);
+}
+
+/*
+ * conv2d_forward writing pixel (b, p, q) at out + b*o_img + p*o_row + q*o_px: one phase of a strided
+ * convolution's input gradient goes straight to its interleaved place in dx (see conv-grads.ts).
+ */
+EXPORT(conv2d_forward_into)
+void conv2d_forward_into(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow,
+                         int co, int kh, int kw, int o_img, int o_row, int o_px) {
+  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, 1, 1, o_img, o_row, o_px);
 }
 
 /*

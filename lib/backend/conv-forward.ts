@@ -92,28 +92,31 @@ export function gemmRows(native: NativeKernels, backend: WasmBackendLike, a: num
 }
 
 /**
- * x [N, H, W, C] copied into a [N, hp, wp, C] buffer at row `top`, column `left` (cropped to fit), zero
- * elsewhere. Only the border is cleared: the interior is written once, by the copy.
+ * x [N, H, W, C] copied into a [N, hp, wp, C] buffer with x's row r, column c at row top + r, column left + c;
+ * what falls outside the buffer is cropped (top and left may be negative), everything else is zero. Only the
+ * border is cleared: the interior is written once, by the copy.
  */
 export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number, wp: number, top: number, left: number): tf.TensorInfo {
   const [n, h, w, c] = as4D(x.shape, "x");
-  if (top < 0 || left < 0) throw new Error(`padInput: negative offset (${top}, ${left})`);
   const out = backend.makeOutput([n, hp, wp, c], "float32");
   const src = f32(backend, x);
   const dst = f32(backend, out);
-  const rows = Math.max(0, Math.min(h, hp - top));
-  const cols = Math.max(0, Math.min(w, wp - left));
+  // The first source row and column that land inside, where they land, and how many do.
+  const [r0, c0] = [Math.max(0, -top), Math.max(0, -left)];
+  const [dTop, dLeft] = [Math.min(hp, top + r0), Math.min(wp, left + c0)];
+  const rows = Math.max(0, Math.min(h - r0, hp - dTop));
+  const cols = Math.max(0, Math.min(w - c0, wp - dLeft));
   const rowLen = wp * c;
   for (let b = 0; b < n; b++) {
     const image = b * hp * rowLen;
-    dst.fill(0, image, image + top * rowLen);
-    dst.fill(0, image + (top + rows) * rowLen, image + hp * rowLen);
+    dst.fill(0, image, image + dTop * rowLen);
+    dst.fill(0, image + (dTop + rows) * rowLen, image + hp * rowLen);
     for (let r = 0; r < rows; r++) {
-      const row = image + (top + r) * rowLen;
-      dst.fill(0, row, row + left * c);
-      const from = ((b * h + r) * w) * c;
-      dst.set(src.subarray(from, from + cols * c), row + left * c);
-      dst.fill(0, row + (left + cols) * c, row + rowLen);
+      const row = image + (dTop + r) * rowLen;
+      dst.fill(0, row, row + dLeft * c);
+      const from = ((b * h + r0 + r) * w + c0) * c;
+      dst.set(src.subarray(from, from + cols * c), row + dLeft * c);
+      dst.fill(0, row + (dLeft + cols) * c, row + rowLen);
     }
   }
   return out;

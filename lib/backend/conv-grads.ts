@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { convValid, padInput } from "./conv-forward";
 import { macWork, runInHalves, sumInHalves } from "./split-work";
+import type { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
 
 type ConvGradAttrs = {
@@ -114,6 +115,78 @@ function flipSwapFilter(backend: WasmBackendLike, filter: tf.TensorInfo): tf.Ten
   return out;
 }
 
+/**
+ * Along one axis, the phase r of a strided convolution's input gradient: the input positions i with
+ * (i + pad) % stride == r, which receive dy only through the filter taps r, r + stride, ... (`taps` of them).
+ * They are i = first, first + stride, ... (`count` of them); position number t of them is a stride-1 valid
+ * correlation of dy from row `dyStart` + t on with those taps in reverse order.
+ */
+interface Phase {
+  taps: number;
+  first: number;
+  count: number;
+  dyStart: number;
+}
+
+function phaseOf(r: number, stride: number, kernel: number, pad: number, size: number): Phase {
+  const taps = r < kernel ? Math.ceil((kernel - r) / stride) : 0;
+  const q0 = Math.ceil((pad - r) / stride);
+  const q1 = Math.floor((size - 1 + pad - r) / stride);
+  return { taps, first: q0 * stride + r - pad, count: Math.max(0, q1 - q0 + 1), dyStart: q0 - (taps - 1) };
+}
+
+/** The taps of phase (rh, rw), reversed, as a filter [TH, TW, Cout, Cin] (flat): g[i][j][o][c] = W[rh + sh(TH-1-i)][rw + sw(TW-1-j)][c][o]. */
+function phaseFilter(backend: WasmBackendLike, filter: tf.TensorInfo, rh: number, rw: number, th: number, tw: number, sh: number, sw: number): tf.TensorInfo {
+  const [, kw, ci, co] = as4D(filter.shape, "filter");
+  // 4 spare floats: the kernel reads up to 3 past the last filter row.
+  const out = backend.makeOutput([th * tw * co * ci + 4], "float32");
+  const w = f32(backend, filter);
+  const g = f32(backend, out);
+  for (let i = 0; i < th; i++) {
+    for (let j = 0; j < tw; j++) {
+      const src = ((rh + sh * (th - 1 - i)) * kw + rw + sw * (tw - 1 - j)) * ci * co;
+      const dst = (i * tw + j) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) g[dst + o * ci + c] = w[src + c * co + o];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Conv2DBackpropInput at stride > 1, phase by phase: each of the stride_h x stride_w phases is a stride-1
+ * convolution of (a cropped or padded window of) dy with its taps of the filter, written by the compiled kernel
+ * straight into its interleaved rows and columns of dx. Every product is a real one: zero-dilating dy instead
+ * (the general route) multiplies stride_h x stride_w times as many zeros as values.
+ */
+function stridedBackpropInput(backend: WasmBackendLike, native: NativeKernels, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = info;
+  const rowsOf = [...Array(sh).keys()].map((r) => phaseOf(r, sh, info.filterHeight, info.padInfo.top, h));
+  const colsOf = [...Array(sw).keys()].map((r) => phaseOf(r, sw, info.filterWidth, info.padInfo.left, w));
+  const dx = backend.makeOutput([n, h, w, ci], "float32");
+  // Positions reached by no tap (a filter smaller than the stride) get zero; the kernel overwrites the rest.
+  if ([...rowsOf, ...colsOf].some((p) => p.taps === 0 && p.count > 0)) f32(backend, dx).fill(0);
+  for (const [rh, ph] of rowsOf.entries()) {
+    for (const [rw, pw] of colsOf.entries()) {
+      if (ph.taps === 0 || pw.taps === 0 || ph.count === 0 || pw.count === 0) continue;
+      const [hp, wp] = [ph.count + ph.taps - 1, pw.count + pw.taps - 1];
+      const window = padInput(backend, dy, hp, wp, -ph.dyStart, -pw.dyStart);
+      const g = phaseFilter(backend, filter, rh, rw, ph.taps, pw.taps, sh, sw);
+      try {
+        const [xp, gp, dp] = [ptr(backend, window), ptr(backend, g), ptr(backend, dx) + (ph.first * w + pw.first) * ci * 4];
+        runInHalves(native, backend, "conv2d_forward_into", n, macWork(n * ph.count * pw.count * ci * ph.taps * pw.taps * co),
+          (b0, count) => [xp + b0 * hp * wp * co * 4, gp, dp + b0 * h * w * ci * 4, count, hp, wp, co, ph.count, pw.count, ci,
+            ph.taps, pw.taps, h * w * ci, sh * w * ci, sw * ci]);
+      } finally {
+        backend.disposeData(window.dataId);
+        backend.disposeData(g.dataId);
+      }
+    }
+  }
+  return dx;
+}
+
 export function conv2DBackpropInput(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: tf.KernelBackend;
@@ -124,6 +197,10 @@ export function conv2DBackpropInput(args: {
   const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
   checkNHWC(attrs.dataFormat, "Conv2DBackpropInput");
   const info = convInfo(attrs.inputShape, filter.shape, attrs, false);
+  const native = compiledKernels(backend);
+  if (native && (info.strideHeight > 1 || info.strideWidth > 1) && dy.dtype === "float32" && filter.dtype === "float32") {
+    return stridedBackpropInput(backend, native, dy, filter, info);
+  }
   const padded = dilateAndPad(backend, dy, info);
   const flipped = flipSwapFilter(backend, filter);
   try {

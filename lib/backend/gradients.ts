@@ -1,5 +1,5 @@
 /**
- * Leaner gradients for three kernels whose stock tfjs gradients build full-size helper tensors, with the same
+ * Leaner gradients for kernels whose stock tfjs gradients build full-size helper tensors, with the same
  * numbers (the same float operations in the same order):
  * - Sum and Mean: tfjs computes `dy * ones(x.shape)`, the ones filled element by element in JavaScript and then
  *   copied to the backend; for BatchNorm statistics over a [64, 32, 32, 64] activation that took most of a
@@ -9,10 +9,13 @@
  *   per-channel statistics, one compiled pass computes all five gradients (same values up to rounding).
  * - Relu: tfjs computes dy * cast(step(x)) in three kernels; on wasm one compiled kernel gives the same numbers
  *   (elsewhere the stock formula runs).
+ * - Max (global max pooling): tfjs computes dy * cast(equal(x, max)) with broadcasts the stock wasm kernels run
+ *   slowly; on wasm one compiled pass gives the same numbers (max-reduce.ts).
  * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS, RELU_GRAD_KERNEL } from "./fast-kernels";
+import { MAX_GRAD_KERNEL, middleSplit } from "./max-reduce";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
 function broadcastBack(dy: tf.Tensor, xShape: number[], axis: number | number[]): tf.Tensor {
@@ -99,7 +102,24 @@ export const RELU_GRADIENT: tf.GradConfig = {
   },
 };
 
-const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT, RELU_GRADIENT];
+export const MAX_GRADIENT: tf.GradConfig = {
+  kernelName: tf.Max,
+  inputsToSave: ["x"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, y] = saved;
+    const { reductionIndices } = attrs as unknown as { reductionIndices: number | number[] };
+    const axis = tf.util.parseAxisParam(reductionIndices, x.shape);
+    const fused = tf.getBackend() === "wasm" && x.dtype === "float32" && middleSplit(x.shape, axis) !== undefined &&
+      tf.getKernel(MAX_GRAD_KERNEL, "wasm") !== undefined;
+    if (fused) return { x: () => tf.engine().runKernel(MAX_GRAD_KERNEL, { x, y, dy: dy as tf.Tensor }, { axis } as unknown as tf.NamedAttrMap) as tf.Tensor };
+    // tfjs's formula: every element equal to the maximum gets dy.
+    const kept = x.shape.map((d, i) => (axis.includes(i) ? 1 : d));
+    return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.cast(tf.equal(x, tf.reshape(y, kept)), "float32")) };
+  },
+};
+
+const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT, RELU_GRADIENT, MAX_GRADIENT];
 
 /** tfjs's own gradient configs, kept when ours replace them (tests compare the two). */
 const stockGradients = new Map<string, tf.GradConfig>();

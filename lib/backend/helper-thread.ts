@@ -21,6 +21,7 @@ import { performance } from "perf_hooks";
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../paths";
+import { debugMessages, wasmOneThread } from "../config";
 import { kernelModulePath } from "./native-kernels";
 import type { WasmMemory } from "./wasm-api";
 
@@ -38,6 +39,9 @@ export const HELPER_EXPORTS = [
   "depthwise_backprop_input",
   "winograd_input",
   "winograd_output",
+  "conv2d_forward_into",
+  "max_middle",
+  "max_middle_grad",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 
@@ -96,7 +100,7 @@ interface Helper {
 const helpers = new WeakMap<object, Helper | null>();
 const calls = new Map<HelperExport, number>();
 let reviveEpoch = 0;
-let enabled = process.env.LESSONS_WASM_ONE_THREAD !== "1" && process.env.LESSONS_WASM_ONE_THREAD_FILTER !== "1";
+let enabled = !wasmOneThread();
 let timeouts: HelperTimeouts = { pickupMs: 2000, hangMinMs: 60000 };
 
 /** Jobs the helper has completed (for one export, or all): tests check that the two-thread path really ran. */
@@ -200,7 +204,7 @@ function start(wasmModule: ModuleLike): Helper | null {
     worker.on("exit", (code) => retire(helper, `worker exited with code ${code}`));
     return helper;
   } catch (err) {
-    if (process.env.LESSONS_DEBUG) console.warn(`wasm helper thread not started: ${(err as Error).message}`);
+    if (debugMessages()) console.warn(`wasm helper thread not started: ${(err as Error).message}`);
     return null;
   }
 }

@@ -28,7 +28,13 @@ export interface NativeKernels {
     x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
     kh: number, kw: number, sh: number, sw: number,
   ): void;
+  conv2d_forward_into(
+    x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
+    kh: number, kw: number, oImg: number, oRow: number, oPx: number,
+  ): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
+  max_middle(x: number, out: number, outer: number, mid: number, inner: number): void;
+  max_middle_grad(x: number, y: number, dy: number, dx: number, outer: number, mid: number, inner: number): void;
   winograd_filter(w: number, u: number, ci: number, co: number): void;
   winograd_input(x: number, v: number, h: number, w: number, ci: number, th: number, tw: number, t0: number, count: number, total: number): void;
   winograd_output(m: number, y: number, oh: number, ow: number, co: number, th: number, tw: number, t0: number, count: number, total: number): void;

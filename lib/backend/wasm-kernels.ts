@@ -12,6 +12,7 @@ import {
 } from "./conv-grads";
 import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL, batchNormGrad, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, sub, sum, tile } from "./fast-kernels";
 import { maxPoolGrad } from "./pool-grads";
+import { MAX_GRAD_KERNEL, max, maxGrad } from "./max-reduce";
 import { conv2D } from "./conv-forward";
 import { rememberStockKernel } from "./wasm-util";
 import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
@@ -40,6 +41,7 @@ export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
   Add: add,
   Sub: sub,
   Multiply: multiply,
+  Max: max,
 };
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
@@ -47,6 +49,7 @@ export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorI
   [ADAM_KERNEL]: adamUpdateKernel,
   [RELU_GRAD_KERNEL]: reluGrad,
   [BATCH_NORM_GRAD_KERNEL]: batchNormGrad,
+  [MAX_GRAD_KERNEL]: maxGrad,
 };
 
 export function registerWasmTrainingKernels(): void {

@@ -1,11 +1,11 @@
-/** The lean Sum, Mean and FusedBatchNorm gradients give bit-for-bit what tfjs's own gradients give, on cpu and wasm. */
+/** The lean Sum, Mean, FusedBatchNorm, Relu and Max gradients give bit-for-bit what tfjs's own gradients give, on cpu and wasm. */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, RELU_GRADIENT, SUM_GRADIENT, stockGradient } from "../../lib/backend/gradients";
+import { FUSED_BATCH_NORM_GRADIENT, MAX_GRADIENT, MEAN_GRADIENT, RELU_GRADIENT, SUM_GRADIENT, stockGradient } from "../../lib/backend/gradients";
 import { assertClose, randomArray, readyWasm } from "./helpers";
 import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
-import { WasmBackendLike } from "../../lib/backend/wasm-util";
+import { WasmBackendLike, useCompiledKernels } from "../../lib/backend/wasm-util";
 
 /** Values of the gradients computed by `run` with tfjs's stock gradient for `kernel` registered, then with ours. */
 function stockAndLean(kernel: string, lean: tf.GradConfig, run: () => tf.Tensor[]): [number[][], number[][]] {
@@ -31,6 +31,7 @@ describe("lean gradients", () => {
     assert.equal(tf.getGradient("Mean"), MEAN_GRADIENT);
     assert.equal(tf.getGradient("FusedBatchNorm"), FUSED_BATCH_NORM_GRADIENT);
     assert.equal(tf.getGradient("Relu"), RELU_GRADIENT);
+    assert.equal(tf.getGradient("Max"), MAX_GRADIENT);
   });
 
   const shape = [3, 4, 2, 5];
@@ -108,6 +109,40 @@ describe("lean gradients", () => {
       const got = await values("wasm");
       got.forEach((g, i) => assertClose(g, want[i], 1e-4, `gradient ${i}`));
     });
+  }
+
+  // Global max pooling and other reductions: ties, -Infinity and NaN (first and later in a window) in x,
+  // compared bit for bit with tfjs's gradient and the cpu backend's max; [48, 5, 5, 170] splits over two threads.
+  const maxCases: Array<[number[], number | number[], boolean]> = [
+    [[3, 4, 2, 6], [1, 2], false], [[3, 4, 2, 6], [1, 2], true], [[3, 4, 2, 6], 0, false], [[3, 4, 2, 6], [2, 3], false],
+    [[3, 4, 2, 6], [0, 2], true], [[48, 5, 5, 170], [1, 2], false],
+  ];
+  for (const [xShape, axis, keepDims] of maxCases) {
+    for (const compiled of [true, false]) {
+      it(`max over ${JSON.stringify(axis)} of [${xShape}] keepDims ${keepDims}: forward and gradient (${compiled ? "compiled" : "plain JS"})`, async () => {
+        const size = tf.util.sizeFromShape(xShape);
+        const x = randomArray(size, 71).map((v, i) => (i % 7 === 0 ? Math.round(v) : i % 29 === 3 ? -Infinity : i === 13 || i === 6 * 8 ? NaN : v));
+        const run = (t: tf.Tensor) => tf.max(t, axis, keepDims);
+        await tf.setBackend("cpu");
+        const cpuMax = Array.from(tf.tidy(() => run(tf.tensor(x, xShape)).dataSync()));
+        await tf.setBackend("wasm");
+        const split = size > 100_000 && compiled;
+        if (split) assert.equal(await helperThreadReady((tf.findBackend("wasm") as unknown as WasmBackendLike).wasm), true);
+        useCompiledKernels(compiled);
+        try {
+          const y = tf.tidy(() => run(tf.tensor(x, xShape)));
+          const dy = randomArray(y.size, 72);
+          assert.deepEqual(Array.from(y.dataSync()), cpuMax, "max matches cpu");
+          const calls = helperCalls("max_middle_grad");
+          const [got, want] = stockAndLean("Max", MAX_GRADIENT, () => [tf.grad(run)(tf.tensor(x, xShape), tf.tensor(dy, y.shape))]);
+          y.dispose();
+          assert.deepEqual(got, want);
+          if (split) assert.equal(helperCalls("max_middle_grad"), calls + 1, "the big gradient splits over the helper thread");
+        } finally {
+          useCompiledKernels(true);
+        }
+      });
+    }
   }
 
   // Zeros, negative and positive x, NaN and infinities in x and dy (-0 results included: compared bit for bit),

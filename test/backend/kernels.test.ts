@@ -19,6 +19,11 @@ const convCases: Case[] = [
   { n: 1, h: 11, w: 10, cin: 3, k: 5, s: 2, pad: "same", cout: 2 },
   { n: 2, h: 8, w: 5, cin: 1, k: 4, s: 1, pad: "same", cout: 3 },
   { n: 1, h: 13, w: 12, cin: 2, k: 5, s: 3, pad: "valid", cout: 2 },
+  // Strided input gradients by phases: a residual stage's 3x3 stride 2 (output channels past a SIMD tile), a
+  // 1x1 stride-2 projection (positions no tap reaches) and a 7x7 stride 2 with its odd padding.
+  { n: 2, h: 8, w: 9, cin: 10, k: 3, s: 2, pad: "same", cout: 20 },
+  { n: 2, h: 7, w: 6, cin: 3, k: 1, s: 2, pad: "valid", cout: 4 },
+  { n: 1, h: 15, w: 14, cin: 3, k: 7, s: 2, pad: "same", cout: 6 },
 ];
 
 function label(c: Case): string {

@@ -12,6 +12,8 @@ export interface SplitCase {
   exportName: HelperExport;
   /** A function computing the kernel for batch size n (deterministic inputs), for onBackend. */
   build(n: number): () => tf.Tensor;
+  /** Helper jobs one call runs at batch n, where that is not one job for n >= 2 (a kernel made of several calls). */
+  jobs?(n: number): number;
 }
 
 function tensorOf(shape: number[], seed: number): tf.Tensor {
@@ -26,6 +28,17 @@ export const SPLIT_CASES: SplitCase[] = [
       tf.engine().runKernel("Conv2DBackpropFilter", { x: tensorOf([n, 16, 16, 12], 7), dy: tensorOf([n, 16, 16, 13], 8) }, {
         strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 12, 13],
       } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  },
+  {
+    kernel: "Conv2DBackpropInput (stride 2, by phases)",
+    exportName: "conv2d_forward_into",
+    build: (n) => () =>
+      tf.engine().runKernel("Conv2DBackpropInput", { dy: tensorOf([n, 16, 16, 24], 9), filter: tensorOf([3, 3, 21, 24], 10) }, {
+        strides: [2, 2], pad: "same", dataFormat: "NHWC", inputShape: [n, 32, 31, 21],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    // Four phases of 121k, 64k, 60k and 32k multiply-adds per image (their taps are 2x2, 2x1, 1x2, 1x1): at batch
+    // 3 only the first is worth splitting, at batch 5 the first three.
+    jobs: (n) => (n < 2 ? 0 : n < 5 ? 1 : 3),
   },
   {
     kernel: "MaxPoolGrad",
