@@ -147,7 +147,7 @@ export class Kernel {
     const [command, ...args] = options.argv?.(file) ?? [process.execPath, "--require", kernelPreloadScript(options.root), tslabBin(options.root), "kernel", "--config-path", file];
     const child = execa(command!, args, {
       cwd: options.cwd,
-      env: { LESSONS_HEADLESS: "1", LESSONS_KERNEL_PARENT_PID: String(process.pid), LESSONS_KERNEL_TMPDIR: dir, ...options.env },
+      env: { LESSONS_KERNEL_PARENT_PID: String(process.pid), LESSONS_KERNEL_TMPDIR: dir, ...options.env },
       stdin: "ignore",
       buffer: false,
       reject: false,
