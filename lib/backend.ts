@@ -16,8 +16,9 @@ import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
 import { kernelBuildChoice } from "./backend/kernel-build";
 import { registerLeanGradients } from "./backend/gradients";
 import { nodeRequire } from "./node-require";
+import { BACKEND_NAMES, type BackendName, backendSetting, threadsSetting } from "./config";
 
-export type BackendName = "node-gpu" | "node" | "wasm" | "cpu";
+export type { BackendName };
 
 export interface BackendInfo {
   name: BackendName;
@@ -35,8 +36,6 @@ export interface SetupBackendOptions {
   /** Do not print the one-line summary. */
   quiet?: boolean;
 }
-
-const BACKEND_NAMES: BackendName[] = ["node-gpu", "node", "wasm", "cpu"];
 
 // Kept on globalThis, not in a module variable: a notebook or test runner may load this module twice (CommonJS
 // and ESM copies), and starting the wasm backend twice would leave kernels bound to the wrong instance.
@@ -62,21 +61,19 @@ export function setupBackend(options: SetupBackendOptions = {}): Promise<Backend
 }
 
 function requestedBackend(options: SetupBackendOptions): BackendName | undefined {
-  const wish = options.backend ?? (process.env.LESSONS_BACKEND?.trim() || undefined);
-  if (wish === undefined) return undefined;
-  if (!BACKEND_NAMES.includes(wish as BackendName)) {
-    throw new Error(`Unknown backend '${wish}' (from ${options.backend ? "options.backend" : "LESSONS_BACKEND"}); use one of ${BACKEND_NAMES.join(", ")}.`);
+  if (options.backend === undefined) return backendSetting();
+  if (!BACKEND_NAMES.includes(options.backend)) {
+    throw new Error(`Unknown backend '${options.backend}' (from options.backend); use one of ${BACKEND_NAMES.join(", ")}.`);
   }
-  return wish as BackendName;
+  return options.backend;
 }
 
 function requestedThreads(options: SetupBackendOptions): number | undefined {
-  const raw = options.threads ?? (process.env.LESSONS_THREADS ? Number(process.env.LESSONS_THREADS) : undefined);
-  if (raw === undefined) return undefined;
-  if (!Number.isInteger(raw) || raw < 1) {
-    throw new Error(`Thread count must be a positive integer, got '${String(raw)}' (options.threads or LESSONS_THREADS).`);
+  if (options.threads === undefined) return threadsSetting();
+  if (!Number.isInteger(options.threads) || options.threads < 1) {
+    throw new Error(`Thread count must be a positive integer, got '${String(options.threads)}' (options.threads).`);
   }
-  return raw;
+  return options.threads;
 }
 
 async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo> {

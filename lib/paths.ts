@@ -11,6 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { fileURLToPath } from "url";
+import { dataDirSetting } from "./config";
 
 const PACKAGE_NAME = "cnn-lessons-ts";
 
@@ -71,7 +72,7 @@ function safeRealpath(p: string): string | undefined {
 
 /** The download cache: `<root>/data`, or `LESSONS_DATA_DIR` when set. */
 export function dataDir(): string {
-  return process.env.LESSONS_DATA_DIR ? path.resolve(process.env.LESSONS_DATA_DIR) : path.join(projectRoot(), "data");
+  return dataDirSetting() ?? path.join(projectRoot(), "data");
 }
 
 /** Where generated artefacts go (executed notebooks, saved models, screenshots): `<root>/build`. */

@@ -24,6 +24,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { ScaledImages } from "./data/scaled-images";
 import { buildDir } from "./paths";
+import { preparedRunsSetting, prepareRunsOn, replayOff } from "./config";
 import { formatMetrics } from "./progress";
 import { train, type LabelledData, type TrainHistory, type TrainOptions } from "./train";
 
@@ -67,7 +68,7 @@ interface StoredRun extends PreparedRunInfo {
 
 /** The folder of prepared runs. */
 export function preparedRunsDir(dir?: string): string {
-  return path.resolve(dir ?? process.env.LESSONS_PREPARED_RUNS ?? path.join(buildDir(), "prepared-runs"));
+  return path.resolve(dir ?? preparedRunsSetting() ?? path.join(buildDir(), "prepared-runs"));
 }
 
 /** One line saying what this machine is, stored with a run. */
@@ -315,8 +316,8 @@ export async function trainOrReplay(
   const name = safeName(run?.name);
   const print = run.print ?? ((line: string) => console.log(line));
   const dir = preparedRunsDir(run.dir);
-  const force = run.force === true || process.env.LESSONS_REPLAY === "off";
-  const save = run.save ?? process.env.LESSONS_PREPARE_RUNS === "1";
+  const force = run.force === true || replayOff();
+  const save = run.save ?? prepareRunsOn();
   if (force && !save) return train(model, data, opts);
 
   const described = describeRun(model, data, opts);

@@ -17,8 +17,9 @@
 import * as cliProgress from "cli-progress";
 import { writeCellText } from "./cell-output";
 import { notebookKernel } from "./plots/display";
+import { PROGRESS_MODES, type ProgressMode, progressSetting } from "./config";
 
-export type ProgressMode = "auto" | "tty" | "live" | "epoch" | "none";
+export type { ProgressMode };
 
 /** Metric values shown on the line; any of them may be missing. */
 export interface ProgressLogs {
@@ -46,17 +47,10 @@ export function collapseCarriageReturns(text: string): string {
   return text.replace(/[^\n]*\r(?=[^\n])/g, "");
 }
 
-const MODES: ProgressMode[] = ["auto", "tty", "live", "epoch", "none"];
-
 /** Resolve "auto" to the mode that suits where stdout goes. */
 export function detectProgressMode(): Exclude<ProgressMode, "auto"> {
-  const forced = process.env.LESSONS_PROGRESS as ProgressMode | undefined;
-  if (forced && forced !== "auto") {
-    if (!MODES.includes(forced)) {
-      throw new Error(`LESSONS_PROGRESS must be one of ${MODES.join(", ")}; got "${forced}".`);
-    }
-    return forced as Exclude<ProgressMode, "auto">;
-  }
+  const forced = progressSetting();
+  if (forced && forced !== "auto") return forced;
   if (process.stdout.isTTY) return "tty";
   // tslab runs as `node .../tslab kernel ...`; its stdout is forwarded to the notebook as a stream output.
   if (process.argv.some((a) => /tslab/.test(a))) return "live";
@@ -100,7 +94,7 @@ export class TrainingProgress {
 
   constructor(opts: ProgressOptions = {}) {
     this.mode = !opts.mode || opts.mode === "auto" ? detectProgressMode() : opts.mode;
-    if (!MODES.includes(this.mode)) throw new Error(`Progress mode must be one of ${MODES.join(", ")}.`);
+    if (!PROGRESS_MODES.includes(this.mode)) throw new Error(`Progress mode must be one of ${PROGRESS_MODES.join(", ")}.`);
     this.write = opts.write ?? writeCellText;
     this.minIntervalMs = opts.minIntervalMs ?? 250;
     this.barWidth = opts.barWidth ?? 30;

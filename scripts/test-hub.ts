@@ -16,6 +16,7 @@ import * as path from "path";
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import { Command } from "commander";
 import { KERNEL_NAME } from "./kernel/kernelspec";
+import { dataMirrorSetting } from "../lib/config";
 import { HUB_REQUIREMENTS, envWithVenv, venvBin, venvDir, venvUpToDate } from "./jupyter/venv";
 import { readNotebook } from "./runner/nbformat";
 import { freePort, processesMentioning, sleep } from "../test/browser/server";
@@ -113,7 +114,8 @@ async function main(): Promise<number> {
   const hub = `http://127.0.0.1:${port}`;
   const serviceToken = crypto.randomBytes(24).toString("hex");
   const environment: Record<string, string> = { LESSONS_DATA_DIR: path.join(root, "data") };
-  if (process.env.LESSONS_DATA_MIRROR) environment.LESSONS_DATA_MIRROR = process.env.LESSONS_DATA_MIRROR;
+  const mirror = dataMirrorSetting(); // the learners' servers see the same mirror (or none) as this check
+  if (mirror !== undefined) environment.LESSONS_DATA_MIRROR = mirror ?? "none";
   fs.writeFileSync(path.join(dir, "jupyterhub_config.py"), hubConfig({
     dir, checkout: root, venvBin: bin, proxyCommand: path.join(root, "node_modules", ".bin", "configurable-http-proxy"),
     port, hubPort, proxyApiPort, learners, serviceToken, environment, asRoot: process.getuid?.() === 0,

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as v8 from "v8";
 import { projectRoot } from "../paths";
+import { wasmNoRelaxedSimd } from "../config";
 import { wasmApi } from "./wasm-api";
 
 export type KernelBuild = "relaxed-simd" | "simd";
@@ -43,7 +44,7 @@ let choice: KernelBuildChoice | undefined;
 /** The build every later kernel load uses (chosen once per process, on first use). */
 export function kernelBuildChoice(): KernelBuildChoice {
   if (!choice) {
-    if (process.env.LESSONS_WASM_NO_RELAXED_SIMD === "1") {
+    if (wasmNoRelaxedSimd()) {
       choice = { build: "simd", reason: "plain SIMD kernels (LESSONS_WASM_NO_RELAXED_SIMD=1)" };
     } else if (runtimeAcceptsRelaxedSimd()) {
       choice = { build: "relaxed-simd", reason: "relaxed-SIMD kernels (fused multiply-add)" };

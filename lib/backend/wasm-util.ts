@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { NativeKernels, nativeKernelsFor } from "./native-kernels";
 import type { WasmMemory } from "./wasm-api";
+import { wasmJsKernels } from "../config";
 
 /** The parts of tfjs-backend-wasm's BackendWasm that our kernels use. */
 export interface WasmBackendLike extends tf.KernelBackend {
@@ -16,7 +17,7 @@ export interface WasmBackendLike extends tf.KernelBackend {
   wasm: { asm?: { memory?: WasmMemory }; wasmMemory?: WasmMemory; _malloc(bytes: number): number; HEAPU8: Uint8Array };
 }
 
-let nativeEnabled = process.env.LESSONS_WASM_JS_KERNELS !== "1";
+let nativeEnabled = !wasmJsKernels();
 
 /** Switch between the compiled kernels (default) and their plain-JS versions (tests cover both). */
 export function useCompiledKernels(on: boolean): void {

@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { dataDir, projectRoot } from "../paths";
+import { dataDirSetting, dataMirrorSetting, offlineMode } from "../config";
 import { copyFileAtomic, downloadFile, hashFile, NetworkUnavailableError, removeStalePartials, sha256File } from "./download";
 
 export interface FileSpec {
@@ -93,7 +94,7 @@ function isUnwritable(e: unknown): e is NodeJS.ErrnoException {
 }
 
 function unwritableError(dir: string, e: NodeJS.ErrnoException): CacheNotWritableError {
-  const fromEnv = process.env.LESSONS_DATA_DIR ? " (set by LESSONS_DATA_DIR)" : "";
+  const fromEnv = dataDirSetting() !== undefined ? " (set by LESSONS_DATA_DIR)" : "";
   return new CacheNotWritableError(
     `Cannot write to the data cache ${dir}${fromEnv}: ${e.message}.\n` +
       "Fix: make it writable, or point LESSONS_DATA_DIR at a folder you can write, e.g. " +
@@ -106,14 +107,14 @@ function unwritableError(dir: string, e: NodeJS.ErrnoException): CacheNotWritabl
  * beside the project when that folder exists (how the course's CI machine is laid out); otherwise none.
  */
 export function mirrorDir(): string | null {
-  const env = process.env.LESSONS_DATA_MIRROR;
-  if (env !== undefined) return env === "" || env === "none" ? null : path.resolve(env);
+  const setting = dataMirrorSetting();
+  if (setting !== undefined) return setting;
   const beside = path.resolve(projectRoot(), "..", "shared", "data");
   return fs.existsSync(beside) ? beside : null;
 }
 
 export function isOffline(opts: FetchOptions = {}): boolean {
-  return opts.offline ?? process.env.LESSONS_OFFLINE === "1";
+  return opts.offline ?? offlineMode();
 }
 
 /** `<dataDir()>/<dataset>`, created on demand (an existing read-only folder is fine). */

@@ -9,6 +9,7 @@ import * as path from "path";
 import { Command } from "commander";
 import { installKernelspec } from "../kernel/install";
 import { loadExeca } from "../kernel/load-execa";
+import { pythonSetting } from "../../lib/config";
 import {
   HUB_REQUIREMENTS, LAB_REQUIREMENTS, STAMP_FILE, type VenvStamp, envWithVenv, requirementsDigest, venvBin, venvDir, venvUpToDate,
 } from "./venv";
@@ -17,7 +18,7 @@ const root = path.resolve(__dirname, "..", "..");
 
 /** The Python that creates the venv: LESSONS_PYTHON, else python3 (python on Windows). */
 function basePython(): string {
-  return process.env.LESSONS_PYTHON ?? (process.platform === "win32" ? "python" : "python3");
+  return pythonSetting() ?? (process.platform === "win32" ? "python" : "python3");
 }
 
 async function checkPython(python: string): Promise<string> {

@@ -8,6 +8,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { jupyterVenvSetting } from "../../lib/config";
 
 export const VENV_FOLDER = ".venv-jupyter";
 export const STAMP_FILE = "cnn-lessons-installed.json";
@@ -24,7 +25,7 @@ export interface VenvStamp {
 }
 
 export function venvDir(root: string): string {
-  return process.env.LESSONS_JUPYTER_VENV ? path.resolve(process.env.LESSONS_JUPYTER_VENV) : path.join(root, VENV_FOLDER);
+  return jupyterVenvSetting() ?? path.join(root, VENV_FOLDER);
 }
 
 /** Path of a program inside the venv (bin/ on Linux and macOS, Scripts/ on Windows). */

@@ -66,7 +66,7 @@ test("LESSONS_PROGRESS forces a mode and rejects unknown ones", () => {
     process.env.LESSONS_PROGRESS = "epoch";
     assert.equal(new TrainingProgress().mode, "epoch");
     process.env.LESSONS_PROGRESS = "fancy";
-    assert.throws(() => new TrainingProgress(), /LESSONS_PROGRESS must be one of/);
+    assert.throws(() => new TrainingProgress(), /LESSONS_PROGRESS is set to "fancy", but it must be one of auto, tty, live, epoch, none/);
   } finally {
     if (before === undefined) delete process.env.LESSONS_PROGRESS;
     else process.env.LESSONS_PROGRESS = before;
