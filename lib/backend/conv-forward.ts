@@ -1,7 +1,7 @@
 /**
  * Conv2D forward for the wasm backend with our compiled kernel (wasm/training_kernels.c: conv2d_forward), which
  * on the lessons' 3x3 layers runs 5-25% faster than the stock XNNPACK convolution (measured side by side), and
- * splits the batch with the helper thread; 3x3 stride-1 layers with 8+ channels use Winograd F(2x2, 3x3) on top.
+ * splits the batch with the helper thread; 3x3 stride-1 layers with 32+ channels use Winograd F(2x2, 3x3) on top.
  * Padding copies the input into a buffer whose border is cleared (a few percent of the convolution's time). Dilated, channels-first or non-float32 convolutions go to the stock kernel.
  * Conv2DBackpropInput uses the same kernel (a stride-1 valid convolution of the padded dy).
  */
@@ -36,8 +36,12 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   return out;
 }
 
-/** Below this many input or output channels the transforms cost more than the saved products (a first layer). */
-const WINOGRAD_MIN_CHANNELS = 8;
+/**
+ * Below this many input or output channels Winograd loses: its transformed tiles (16 values per tile and
+ * channel, written and read again) make it memory-bound. Measured on 3x3 layers of 16-24 channels it took 1.5-2x
+ * the direct kernel's time, at 32-40 channels the two were even, at 50 (lesson 01's CNN) Winograd won by 1.6x.
+ */
+const WINOGRAD_MIN_CHANNELS = 32;
 
 let useWinograd = process.env.LESSONS_WASM_NO_WINOGRAD !== "1";
 

@@ -49,13 +49,13 @@ describe("wasm Conv2D forward", () => {
     useWinogradConvolution(true);
   });
 
-  // Winograd F(2x2, 3x3): 3x3 stride 1 with at least 8 input and output channels; odd and even output sizes,
+  // Winograd F(2x2, 3x3): 3x3 stride 1 with at least 32 input and output channels; odd and even output sizes,
   // channel counts off multiples of 4, 'same' and 'valid', and a batch big enough for the helper thread.
   const winogradCases = [
-    { n: 1, h: 6, w: 6, ci: 8, co: 8, pad: "valid" },
-    { n: 2, h: 9, w: 7, ci: 9, co: 13, pad: "same" },
-    { n: 3, h: 5, w: 12, ci: 16, co: 10, pad: "valid" },
-    { n: 12, h: 17, w: 16, ci: 11, co: 24, pad: "same" }, // 864 tiles x 11 channels: worth splitting
+    { n: 1, h: 6, w: 6, ci: 32, co: 32, pad: "valid" },
+    { n: 2, h: 9, w: 7, ci: 33, co: 37, pad: "same" },
+    { n: 3, h: 5, w: 12, ci: 40, co: 34, pad: "valid" },
+    { n: 12, h: 17, w: 16, ci: 35, co: 32, pad: "same" }, // 864 tiles x 35 channels: worth splitting
   ] as const;
   for (const c of winogradCases) {
     it(`Winograd path matches cpu and the direct kernel: ${JSON.stringify(c)}`, async () => {

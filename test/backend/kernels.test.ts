@@ -24,6 +24,8 @@ const convCases: Case[] = [
   { n: 2, h: 8, w: 9, cin: 10, k: 3, s: 2, pad: "same", cout: 20 },
   { n: 2, h: 7, w: 6, cin: 3, k: 1, s: 2, pad: "valid", cout: 4 },
   { n: 1, h: 15, w: 14, cin: 3, k: 7, s: 2, pad: "same", cout: 6 },
+  // A small output: the filter gradient sums groups of images (5 of 12 positions each, then the last 2).
+  { n: 7, h: 4, w: 3, cin: 6, k: 3, s: 1, pad: "same", cout: 9 },
 ];
 
 function label(c: Case): string {
