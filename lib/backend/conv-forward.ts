@@ -6,6 +6,7 @@
  * Conv2DBackpropInput uses the same kernel (a stride-1 valid convolution of the padded dy).
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmNoWinograd } from "../config";
 import { macWork, runInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
 import { WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, ptr } from "./wasm-util";
@@ -43,7 +44,7 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
  */
 const WINOGRAD_MIN_CHANNELS = 32;
 
-let useWinograd = process.env.LESSONS_WASM_NO_WINOGRAD !== "1";
+let useWinograd = !wasmNoWinograd();
 
 /** Switch the Winograd path for 3x3 stride-1 convolutions on or off (tests compare both with cpu). */
 export function useWinogradConvolution(on: boolean): void {

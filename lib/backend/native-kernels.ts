@@ -5,6 +5,7 @@
  * cannot be used; callers then fall back to JS kernels.
  */
 import * as fs from "fs";
+import { debugMessages } from "../config";
 import { fallBackToPlainBuild, kernelBuildChoice, kernelBuildPath } from "./kernel-build";
 import { WasmGlobal, WasmMemory, wasmApi } from "./wasm-api";
 
@@ -90,7 +91,7 @@ export function nativeKernelsFor(wasmModule: EmscriptenModule): NativeKernels | 
     sp.value = stackBase + STACK_BYTES - 16;
     result = instance.exports as unknown as NativeKernels;
   } catch (err) {
-    if (process.env.LESSONS_DEBUG) console.warn(`training_kernels.wasm not used: ${(err as Error).message}`);
+    if (debugMessages()) console.warn(`training_kernels.wasm not used: ${(err as Error).message}`);
   }
   loaded.set(wasmModule, result);
   return result ?? undefined;

@@ -11,6 +11,7 @@ import { TRANSFER_WORKLOADS, torchTransferSource } from "./transfer";
 import { RESNET_WEIGHT_DECAY } from "./workloads";
 import { CeilingResult, torchMatmulScript } from "./ceiling";
 import { median } from "./stats";
+import { pythonSetting } from "../../lib/config";
 
 /** What the peer program prints as its last line. */
 export interface TorchRun {
@@ -22,7 +23,7 @@ export interface TorchRun {
 
 /** The python3 interpreter to use: LESSONS_PYTHON (e.g. /usr/bin/python3 for Debian's python3-torch) or python3. */
 export function torchPython(env: NodeJS.ProcessEnv = process.env): string {
-  return env.LESSONS_PYTHON || "python3";
+  return pythonSetting(env) ?? "python3";
 }
 
 /** The peer's environment: torch's OpenMP and MKL pools sized to `threads` as well as torch.set_num_threads. */

@@ -112,14 +112,12 @@ test("README's environment table lists every LESSONS_* variable the project uses
 });
 
 /** Files that still read LESSONS_* variables themselves: switch each to lib/config, then take it off this list. */
-const NOT_YET_SWITCHED = new Set(["lib/backend/conv-forward.ts", "lib/backend/native-kernels.ts", "scripts/bench/torch.ts"]);
-
 test("in lib/ and scripts/, only lib/config.ts reads LESSONS_* variables from the environment", () => {
   // A read: env.LESSONS_... or env["LESSONS_..."] not followed by an assignment (setting one for a child is fine).
   const read = /\benv(?:\.LESSONS_[A-Z0-9_]+\b|\[["']LESSONS_[A-Z0-9_]+["']\])(?!\s*=[^=])/g;
   const offenders: string[] = [];
   for (const file of projectFiles()) {
-    if (!/^(lib|scripts)\/.*\.ts$/.test(file) || file === "lib/config.ts" || NOT_YET_SWITCHED.has(file)) continue;
+    if (!/^(lib|scripts)\/.*\.ts$/.test(file) || file === "lib/config.ts") continue;
     const text = fs.readFileSync(path.join(root, file), "utf8");
     for (const m of text.matchAll(read)) offenders.push(`${file}: ${m[0]}`);
   }
