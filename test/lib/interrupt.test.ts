@@ -87,3 +87,27 @@ test("an interrupt stops feature extraction at its next batch", async () => {
   base.dispose();
   pixels.dispose();
 });
+
+test("onInterrupt runs inside the signal's handler, once, and not after close(); interrupted tells without throwing", () => {
+  const calls: string[] = [];
+  const watched = interruptTicket("Search", {
+    onInterrupt: () => {
+      calls.push("watched");
+      throw new Error("a watcher's mistake"); // must not reach the kernel's handler nor stop the others
+    },
+  });
+  const closed = interruptTicket("Other", { onInterrupt: () => calls.push("closed") });
+  const plain = interruptTicket("Plain");
+  closed.close();
+  assert.equal(watched.interrupted, false);
+  process.emit("SIGINT", "SIGINT");
+  assert.deepEqual(calls, ["watched"], "called from within emit, before any later turn: still in the interrupted cell");
+  assert.equal(watched.interrupted, true);
+  assert.equal(plain.interrupted, true);
+  assert.throws(() => plain.check(), /Plain stopped: the kernel was interrupted \(the stop button\)\. Run the cell again to start over\./);
+  process.emit("SIGINT", "SIGINT");
+  assert.deepEqual(calls, ["watched"], "only the first interrupt is reported");
+  watched.close();
+  assert.equal(interruptTicket("Later").interrupted, false, "a ticket taken afterwards starts clean");
+  assert.match(new InterruptedError("Search", "Run search again to resume.").message, /^Search stopped: .*\. Run search again to resume\.$/);
+});
