@@ -11,6 +11,7 @@
  * tfjs's model.fit and the course's train() both return.
  */
 import * as path from "path";
+import { InterruptedError, interruptTicket, type InterruptTicket } from "../interrupt";
 import { buildDir } from "../paths";
 import type { LabelledData, TrainOptions } from "../train";
 import { searchOnData } from "./train-on-data";
@@ -95,6 +96,16 @@ export interface RandomSearchOptions<M> extends TunerOptions<M> {
 interface Proposal {
   index: number;
   values: Values;
+}
+
+/** Where a search is, for what it says when the stop button ends it. */
+interface SearchState {
+  /** The trial being built or trained ("trial_002 (units=3)"), if any. */
+  running?: string;
+  /** Finished trials, saved in the project folder. */
+  done: number;
+  /** How many trials the whole search has (Infinity if unknown). */
+  total: number;
 }
 
 /**
@@ -188,6 +199,11 @@ export abstract class Tuner<M> {
   /**
    * Runs every trial not yet completed: builds a model with the hypermodel, trains it with `fit`, scores it by the
    * objective and saves the result. If a trial throws, the error is passed on; run search again to resume.
+   *
+   * The stop button (a kernel interrupt) ends the search: tslab ends the cell at once, and the search says so in
+   * that cell, from the signal's handler, then stops at its next step (training stops at its next batch) and prints
+   * nothing more, so no later cell gets a line of it. The finished trials stay saved; the trial that was running is
+   * not saved, and search rejects with an InterruptedError that says how to resume.
    * Returns nothing (so a notebook cell ending in `await tuner.search(...)` shows only the progress);
    * use resultsSummary() for the results.
    */
@@ -195,6 +211,28 @@ export abstract class Tuner<M> {
   /** Keras-like: trains each trial with lib/train's train(model, data, options), e.g. { epochs, validationData }. */
   async search(data: LabelledData, options: TrainOptions): Promise<void>;
   async search(fitOrData: FitFunction<M> | LabelledData, options?: TrainOptions): Promise<void> {
+    // Taken first, in the cell's synchronous part, so that an interrupt at any later step is seen. Every trial's
+    // train() takes its own ticket, but only when it starts: an interrupt between trials, or after a trial's last
+    // training step, used to leave the search running on in the background, printing into later cells.
+    const state: SearchState = { done: 0, total: Infinity };
+    const stop = interruptTicket("Search", { onInterrupt: () => this.say(this.stoppedMessage(state)) });
+    try {
+      await this.runSearch(fitOrData, options, state, stop);
+    } finally {
+      stop.close();
+    }
+  }
+
+  private async runSearch(
+    fitOrData: FitFunction<M> | LabelledData,
+    options: TrainOptions | undefined,
+    state: SearchState,
+    stop: InterruptTicket,
+  ): Promise<void> {
+    // After an interrupt the search prints nothing more (onInterrupt said it while the cell was still there).
+    const checkStop = () => {
+      if (stop.interrupted) throw new InterruptedError("Search", this.resumeAdvice(state));
+    };
     let fit = fitOrData as FitFunction<M>;
     let estimate = this.options.estimateTrialSeconds;
     if (typeof fitOrData !== "function") {
@@ -209,10 +247,13 @@ export abstract class Tuner<M> {
       estimate ??= onData.estimate;
     }
     const space = await this.discoverSpace();
+    checkStop();
     this.openProject(space);
     const done = loadTrials(this.projectDir, (m) => this.say(m));
     const planned = this.plannedTrials(space);
     const total = Number.isFinite(planned) ? planned : (this.options.maxTrials ?? Infinity);
+    state.done = done.length;
+    state.total = total;
     const sessionStart = Date.now();
     let sessionSeconds = 0;
     let sessionTrials = 0;
@@ -234,9 +275,10 @@ export abstract class Tuner<M> {
       );
     }
 
-    if (estimate) await this.estimateBeforeStart(space, done, estimate);
+    if (estimate) await this.estimateBeforeStart(space, done, estimate, checkStop);
 
     for (;;) {
+      checkStop();
       const next = this.propose(space, done);
       if (!next) break;
       const hp = HyperParameters.forTrial(space, next.values);
@@ -249,12 +291,19 @@ export abstract class Tuner<M> {
       const ordinal = done.length + 1;
       const of = Number.isFinite(total) ? `${ordinal}/${total}` : `${ordinal}`;
       this.say(`\nTrial ${of} (${info.trialId}): ${describeValues(next.values)}`);
+      state.running = `${info.trialId} (${describeValues(next.values)})`;
 
       const t0 = Date.now();
       const model = await this.options.hypermodel(hp);
       let record: TrialRecord;
       try {
-        const metrics = historyToNumbers(await fit(model, hp, info));
+        checkStop();
+        const result = await fit(model, hp, info);
+        // A fit that finished after the interrupt (the stop came after its last training step, or the fit does
+        // not watch for interrupts) is not saved either: the stop message said so, and a search started again
+        // meanwhile may be writing to the same folder.
+        checkStop();
+        const metrics = historyToNumbers(result);
         const { score, epoch } = bestOfHistory(this.objective, metrics);
         const seconds = (Date.now() - t0) / 1000;
         record = {
@@ -271,6 +320,7 @@ export abstract class Tuner<M> {
         };
       } catch (err) {
         disposeModel(model);
+        checkStop(); // stopped: not a failed trial, and the stop was reported when it came
         this.say(
           `Trial ${info.trialId} failed: ${(err as Error).message}\n` +
             `The ${done.length} completed trial(s) are saved; run search again to resume from here.`,
@@ -282,7 +332,10 @@ export abstract class Tuner<M> {
       const isNewBest = !previousBest || isBetter(this.objective, record.score, previousBest.score);
       saveTrial(this.projectDir, record);
       done.push(record);
+      state.done = done.length;
+      state.running = undefined;
       await this.handleModel(model, info, record.score, isNewBest);
+      checkStop();
 
       sessionSeconds += record.seconds;
       sessionTrials += 1;
@@ -304,10 +357,36 @@ export abstract class Tuner<M> {
       }
     }
 
+    checkStop();
     const best = rankTrials(this.objective, done)[0];
     this.say(
       `\nSearch complete: ${done.length} trial(s), ${sessionTrials} run now in ${formatDuration((Date.now() - sessionStart) / 1000)}.` +
         (best ? ` Best ${this.objective.name}: ${formatScore(best.score)} (${best.trialId}: ${describeValues(best.hyperparameters)})` : ""),
+    );
+  }
+
+  /** What the interrupted cell shows when the stop button ends a search. */
+  private stoppedMessage(state: SearchState): string {
+    return (
+      `\nSearch stopped: the kernel was interrupted (the stop button)` +
+      (state.running ? ` during ${state.running}, which is not saved.` : `.`) +
+      ` ${this.resumeAdvice(state)}`
+    );
+  }
+
+  /** How to go on after a stop: which trials are kept and what running search again does. */
+  private resumeAdvice(state: SearchState): string {
+    if (state.done === 0) {
+      return `No trial had finished, so nothing is saved; running the search again starts from the first trial.`;
+    }
+    const left = state.total - state.done;
+    return (
+      `The ${state.done} finished trial(s) are saved in ${this.projectDir}: running search again on this tuner ` +
+      `(await <tuner>.search(...) in a new cell) resumes from them and runs ` +
+      (Number.isFinite(left) ? `only the ${left} trial(s) left.` : `only the trials left.`) +
+      (this.options.overwrite
+        ? ` Running the cell that creates the tuner again starts over instead, because it passes overwrite: true.`
+        : ` So does a new tuner with the same projectName.`)
     );
   }
 
@@ -333,6 +412,7 @@ export abstract class Tuner<M> {
     space: HyperParameterSpec[],
     done: readonly TrialRecord[],
     estimate: NonNullable<TunerOptions<M>["estimateTrialSeconds"]>,
+    checkStop: () => void,
   ): Promise<void> {
     const pending = this.pendingProposals(space, done);
     if (pending.length === 0) return;
@@ -346,6 +426,7 @@ export abstract class Tuner<M> {
       } finally {
         disposeModel(model);
       }
+      checkStop();
     }
     const mean = perTrial.reduce((s, v) => s + v, 0) / perTrial.length;
     this.say(
