@@ -14,8 +14,9 @@
  * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS, RELU_GRAD_KERNEL } from "./fast-kernels";
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS } from "./batch-norm";
 import { MAX_GRAD_KERNEL, middleSplit } from "./max-reduce";
+import { RELU_GRAD_KERNEL } from "./relu-grad";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
 function broadcastBack(dy: tf.Tensor, xShape: number[], axis: number | number[]): tf.Tensor {

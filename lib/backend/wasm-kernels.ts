@@ -10,7 +10,13 @@ import {
   depthwiseConv2dNativeBackpropFilter,
   depthwiseConv2dNativeBackpropInput,
 } from "./conv-grads";
-import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL, batchNormGrad, reluGrad, add, batchMatMul, cast, fusedBatchNorm, identity, mean, multiply, sub, sum, tile } from "./fast-kernels";
+import { cast, identity } from "./share-data";
+import { BATCH_NORM_GRAD_KERNEL, batchNormGrad, fusedBatchNorm } from "./batch-norm";
+import { mean, sum } from "./reduce-leading";
+import { batchMatMul } from "./mat-mul";
+import { tile } from "./tile";
+import { add, multiply, sub } from "./binary";
+import { RELU_GRAD_KERNEL, reluGrad } from "./relu-grad";
 import { maxPoolGrad } from "./pool-grads";
 import { MAX_GRAD_KERNEL, max, maxGrad } from "./max-reduce";
 import { conv2D } from "./conv-forward";

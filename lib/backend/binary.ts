@@ -1,0 +1,46 @@
+/**
+ * Add, Sub and Multiply on the wasm backend where an operand is full, per-channel (last axis) or scalar: one
+ * compiled pass (binary_rows in the C source); the stock kernels take a slow generic broadcasting loop for
+ * BatchNorm's per-channel terms. Other broadcasts and dtypes go to the stock kernel.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { runInHalves } from "./split-work";
+import { WasmBackendLike, callStock, compiledKernels, ptr } from "./wasm-util";
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+
+/** 0: same shape as the output, 1: one value per last-axis entry, 2: scalar; undefined: another broadcast. */
+function operandMode(shape: number[], outShape: number[]): number | undefined {
+  const size = tf.util.sizeFromShape(shape);
+  const outSize = tf.util.sizeFromShape(outShape);
+  if (size === outSize) return 0;
+  if (size === 1) return 2;
+  const cols = outShape[outShape.length - 1];
+  if (size === cols && shape[shape.length - 1] === cols) return 1;
+  return undefined;
+}
+
+function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => tf.TensorInfo {
+  return (args: Args) => {
+    const backend = args.backend as WasmBackendLike;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const native = compiledKernels(backend);
+    if (!native || a.dtype !== "float32" || b.dtype !== "float32") return callStock(name, args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const size = tf.util.sizeFromShape(outShape);
+    const am = operandMode(a.shape, outShape);
+    const bm = operandMode(b.shape, outShape);
+    if (size === 0 || outShape.length === 0 || am === undefined || bm === undefined) return callStock(name, args);
+    const cols = outShape[outShape.length - 1];
+    const out = backend.makeOutput(outShape, "float32");
+    const [ap, bp, op0] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
+    const step = cols * 4;
+    runInHalves(native, backend, "binary_rows", size / cols, size,
+      (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op]);
+    return out;
+  };
+}
+
+export const add = binary("Add", 0);
+export const sub = binary("Sub", 1);
+export const multiply = binary("Multiply", 2);

@@ -1,0 +1,68 @@
+/**
+ * BatchMatMul (dense layers and their gradients) on the wasm backend: our compiled convolution kernel as a 1x1
+ * convolution, after transposing an operand where asked; XNNPACK re-packs its weight operand on every call and the
+ * stock kernel falls into a scalar loop for transposed operands. Other dtypes and broadcasts go to the stock
+ * kernel (given the transposed operands, where a transpose was asked).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { NativeKernels } from "./native-kernels";
+import { gemmRows } from "./conv-forward";
+import { WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+
+export function batchMatMul(args: Args): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  const native = compiledKernels(backend);
+  if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return callStock("BatchMatMul", args);
+  const outer = (t: tf.TensorInfo) => t.shape.slice(0, -2);
+  const [oa, ob] = [outer(a), outer(b)];
+  const same = oa.length === ob.length && oa.every((d, i) => d === ob[i]);
+  const single = (o: number[]) => tf.util.sizeFromShape(o) === 1;
+  // Our kernel handles equal batch dimensions, or one side without any (the usual dense-layer case).
+  const ownKernel = native !== undefined && (same || (single(oa) && oa.length <= ob.length) || (single(ob) && ob.length <= oa.length));
+  if (!ownKernel && !transposeA && !transposeB) return callStock("BatchMatMul", args);
+  const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
+    const r = t.shape.length;
+    const perm = [...Array(r).keys()];
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    return runWasmKernel(backend, "Transpose", { x: t }, { perm });
+  };
+  const a2 = transposeA ? swapLast(a) : a;
+  const b2 = transposeB ? swapLast(b) : b;
+  try {
+    // The output's batch dimensions: the side with real batches, else the longer (all-ones) list, as tfjs does.
+    const outShape = !single(oa) ? oa : !single(ob) ? ob : oa.length >= ob.length ? oa : ob;
+    if (ownKernel && hasSlack(backend, b2, 16)) return matMul(backend, native!, a2, b2, outShape);
+    return callStock("BatchMatMul", { ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+  } finally {
+    if (a2 !== a) backend.disposeData(a2.dataId);
+    if (b2 !== b) backend.disposeData(b2.dataId);
+  }
+}
+
+/**
+ * [..., M, K] x [..., K, N] (equal batch dimensions, or a side without any broadcast) with the compiled
+ * convolution kernel: a matrix product is a 1x1 convolution of M "pixels" with K channels. The rows of each
+ * product split over the helper thread when it is big enough.
+ */
+function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInfo, b: tf.TensorInfo, outer: number[]): tf.TensorInfo {
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.shape.length - 1];
+  const ba = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const bb = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = tf.util.sizeFromShape(outer);
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  if (batch * m * n === 0) return out;
+  if (k === 0) {
+    (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+    return out;
+  }
+  const [ap, bp, op] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
+  for (let i = 0; i < batch; i++) {
+    gemmRows(native, backend, ap + (ba === 1 ? 0 : i * m * k * 4), bp + (bb === 1 ? 0 : i * k * n * 4), op + i * m * n * 4, m, k, n);
+  }
+  return out;
+}

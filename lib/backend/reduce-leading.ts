@@ -1,0 +1,44 @@
+/**
+ * Sum and Mean over leading axes (bias gradients, BatchNorm statistics) on the wasm backend: one pass (sum_rows in
+ * the C source), no transpose of the tensor. Other reductions go to the stock kernel.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { sumInHalves } from "./split-work";
+import { WasmBackendLike, callStock, compiledKernels, ptr } from "./wasm-util";
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+
+/** The split [k, rows, cols] when `axis` is exactly the leading axes 0..k-1 of shape (0 < k < rank). */
+function leadingSplit(shape: number[], axis: unknown): [number, number, number] | undefined {
+  const axes = tf.util.parseAxisParam(axis as number | number[], shape).sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length >= shape.length) return undefined;
+  if (!axes.every((a, i) => a === i)) return undefined;
+  const k = axes.length;
+  return [k, tf.util.sizeFromShape(shape.slice(0, k)), tf.util.sizeFromShape(shape.slice(k))];
+}
+
+function reduceLeading(name: "Sum" | "Mean", args: Args): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+  const split = x.dtype === "float32" ? leadingSplit(x.shape, axis) : undefined;
+  const native = compiledKernels(backend);
+  if (!split || !native) return callStock(name, args);
+  const [k, rows, cols] = split;
+  const rest = x.shape.slice(k);
+  const out = backend.makeOutput(keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest, "float32");
+  sumRows(backend, ptr(backend, x), out, rows, cols);
+  if (name === "Mean") {
+    const view = backend.typedArrayFromHeap(out) as Float32Array;
+    for (let i = 0; i < view.length; i++) view[i] /= rows;
+  }
+  return out;
+}
+
+/** out[j] = sum over rows of x[i][j]; big inputs split by rows over the helper thread (two partial sums added). */
+function sumRows(backend: WasmBackendLike, x: number, out: tf.TensorInfo, rows: number, cols: number): void {
+  sumInHalves(compiledKernels(backend)!, backend, "sum_rows", rows, rows * cols, out, (r0, n, dst) => [x + r0 * cols * 4, dst, n, cols]);
+}
+
+export const sum = (args: Args): tf.TensorInfo => reduceLeading("Sum", args);
+export const mean = (args: Args): tf.TensorInfo => reduceLeading("Mean", args);

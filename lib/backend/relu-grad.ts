@@ -1,0 +1,27 @@
+/**
+ * LessonsReluGrad, our own kernel: ReLU's gradient on the wasm backend in one compiled pass instead of tfjs's
+ * dy * cast(step(x)) in three kernels, used by the lean Relu gradient in gradients.ts (the same numbers).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { runInHalves } from "./split-work";
+import { WasmBackendLike, compiledKernels, ptr } from "./wasm-util";
+
+type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+
+export const RELU_GRAD_KERNEL = "LessonsReluGrad";
+
+/** dy * step(x) in one pass (see relu_grad in wasm/training_kernels.c); the two halves on two threads when big. */
+export function reluGrad(args: Args): tf.TensorInfo {
+  const backend = args.backend as WasmBackendLike;
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const native = compiledKernels(backend);
+  if (!native) throw new Error(`${RELU_GRAD_KERNEL} needs the compiled training kernels (wasm/training_kernels.wasm).`);
+  const out = backend.makeOutput(x.shape, "float32");
+  const size = tf.util.sizeFromShape(x.shape);
+  const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
+  // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
+  const rows = Math.ceil(size / 4);
+  runInHalves(native, backend, "relu_grad", rows, size,
+    (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)]);
+  return out;
+}
