@@ -7,9 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves, sumInHalves } from "./split-work";
-import { WasmBackendLike, callStock, compiledKernels, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, WasmBackendLike, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 /** Values of a per-channel statistic as one number per channel, or undefined when it is not per-channel. */
 function perChannel(backend: WasmBackendLike, t: tf.TensorInfo | undefined, cols: number, fallback: number): ArrayLike<number> | undefined {
@@ -22,10 +20,8 @@ function perChannel(backend: WasmBackendLike, t: tf.TensorInfo | undefined, cols
   return lastAxisOnly ? values : undefined;
 }
 
-export function fusedBatchNorm(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-  const { varianceEpsilon } = args.attrs as { varianceEpsilon: number };
+function fusedBatchNorm(args: KernelArgs<tf.FusedBatchNormInputs, tf.FusedBatchNormAttrs>): tf.TensorInfo {
+  const { inputs: { x, mean, variance, offset, scale }, backend, attrs: { varianceEpsilon } } = args;
   const native = compiledKernels(backend);
   if (!native || !x || !mean || !variance || x.dtype !== "float32" || x.shape.length === 0) return callStock("FusedBatchNorm", args);
   const cols = x.shape[x.shape.length - 1];
@@ -59,6 +55,9 @@ export const BATCH_NORM_GRAD_KERNEL = "LessonsBatchNormGrad";
 /** Most channels batch_norm_grad handles (its per-channel sums live in fixed buffers: SUM_COLS in the C source). */
 export const BATCH_NORM_GRAD_MAX_CHANNELS = 2048;
 
+export type LessonsBatchNormGradInputs = { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; variance: tf.TensorInfo; scale: tf.TensorInfo };
+export type LessonsBatchNormGradAttrs = { varianceEpsilon: number };
+
 /**
  * FusedBatchNorm's gradient for per-channel statistics in one pass (batch_norm_grad in the C source). Inputs
  * dy, x, mean, variance, scale (x [..., C], the rest [C]); attr varianceEpsilon. Outputs the gradients of x,
@@ -67,10 +66,8 @@ export const BATCH_NORM_GRAD_MAX_CHANNELS = 2048;
  * d variance = -scale / 2 (variance + eps)^(-3/2) * sum dy (x - mean). The same values as tfjs's gradient up
  * to float rounding (the sums are taken before the per-channel factors are applied).
  */
-export function batchNormGrad(args: Args): tf.TensorInfo[] {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, x, mean, variance, scale } = args.inputs as Record<string, tf.TensorInfo>;
-  const { varianceEpsilon } = args.attrs as { varianceEpsilon: number };
+function batchNormGrad(args: KernelArgs<LessonsBatchNormGradInputs, LessonsBatchNormGradAttrs>): tf.TensorInfo[] {
+  const { inputs: { dy, x, mean, variance, scale }, backend, attrs: { varianceEpsilon } } = args;
   const native = compiledKernels(backend);
   const cols = x.shape[x.shape.length - 1];
   if (!native || cols > BATCH_NORM_GRAD_MAX_CHANNELS) throw new Error(`${BATCH_NORM_GRAD_KERNEL} needs the compiled kernels and at most ${BATCH_NORM_GRAD_MAX_CHANNELS} channels.`);
@@ -108,3 +105,6 @@ export function batchNormGrad(args: Args): tf.TensorInfo[] {
     for (const t of [coef, sums]) backend.disposeData(t.dataId);
   }
 }
+
+export const fusedBatchNormConfig = wasmKernel(tf.FusedBatchNorm, fusedBatchNorm);
+export const batchNormGradConfig = wasmKernel(BATCH_NORM_GRAD_KERNEL, batchNormGrad);

@@ -5,9 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { WasmBackendLike, callStock, compiledKernels, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, Present, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 /** 0: same shape as the output, 1: one value per last-axis entry, 2: scalar; undefined: another broadcast. */
 function operandMode(shape: number[], outShape: number[]): number | undefined {
@@ -20,10 +18,10 @@ function operandMode(shape: number[], outShape: number[]): number | undefined {
   return undefined;
 }
 
-function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => tf.TensorInfo {
-  return (args: Args) => {
-    const backend = args.backend as WasmBackendLike;
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+/** The kernel `name`, binary_rows's operation `op` (0 add, 1 subtract, 2 multiply). */
+function binaryConfig(name: "Add" | "Sub" | "Multiply", op: number): tf.KernelConfig {
+  return wasmKernel(name, (args: KernelArgs<Present<tf.BinaryInputs>>) => {
+    const { inputs: { a, b }, backend } = args;
     const native = compiledKernels(backend);
     if (!native || a.dtype !== "float32" || b.dtype !== "float32") return callStock(name, args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -38,9 +36,9 @@ function binary(name: "Add" | "Sub" | "Multiply", op: number): (args: Args) => t
     runInHalves(native, backend, "binary_rows", size / cols, size,
       (r0, n) => [am === 0 ? ap + r0 * step : ap, bm === 0 ? bp + r0 * step : bp, op0 + r0 * step, n, cols, am, bm, op]);
     return out;
-  };
+  });
 }
 
-export const add = binary("Add", 0);
-export const sub = binary("Sub", 1);
-export const multiply = binary("Multiply", 2);
+export const addConfig = binaryConfig(tf.Add, 0);
+export const subConfig = binaryConfig(tf.Sub, 1);
+export const multiplyConfig = binaryConfig(tf.Multiply, 2);

@@ -9,9 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { wasmNoWinograd } from "../config";
 import { macWork, runInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
-import { WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
 
 /**
  * out [N, OH, OW, Co] = valid convolution of x [N, H, W, Ci] (already padded) with filter [KH, KW, Ci, Co] at the
@@ -127,20 +125,11 @@ export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number,
   return out;
 }
 
-export function conv2D(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat?: string;
-    dilations?: number | [number, number];
-    dimRoundingMode?: "floor" | "round" | "ceil";
-  };
+function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>): tf.TensorInfo {
+  const { inputs: { x, filter }, backend, attrs } = args;
   const stock = () => callStock("Conv2D", args);
-  const channelsLast = attrs.dataFormat === undefined || attrs.dataFormat === "NHWC" || attrs.dataFormat === "channelsLast";
   const d = attrs.dilations === undefined ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
-  if (!channelsLast || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return stock();
+  if (!isChannelsLast(attrs.dataFormat) || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return stock();
   const info = tf.backend_util.computeConv2DInfo(as4D(x.shape, "x"), as4D(filter.shape, "filter"), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const hp = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const wp = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
@@ -153,3 +142,5 @@ export function conv2D(args: Args): tf.TensorInfo {
     if (input !== x) backend.disposeData(input.dataId);
   }
 }
+
+export const conv2DConfig = wasmKernel(tf.Conv2D, conv2D);

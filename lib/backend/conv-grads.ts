@@ -16,15 +16,12 @@ import * as tf from "@tensorflow/tfjs";
 import { convValid, padInput } from "./conv-forward";
 import { macWork, runInHalves, sumInHalves } from "./split-work";
 import type { NativeKernels } from "./native-kernels";
-import { WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, zeros } from "./wasm-util";
+import {
+  KernelArgs, Present, WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, wasmKernel, zeros,
+} from "./wasm-util";
 
-type ConvGradAttrs = {
-  strides: number | [number, number];
-  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: "floor" | "round" | "ceil";
-  dataFormat?: string;
-  dilations?: number | [number, number];
-};
+/** The geometry every convolution gradient's attrs give (the same fields in all four of tfjs's types). */
+type ConvGeometry = Pick<tf.Conv2DBackpropInputAttrs, "strides" | "pad" | "dimRoundingMode">;
 
 /**
  * Runs a filter gradient's sum over the batch (sumInHalves) into `dw` and returns it; if the helper thread hung,
@@ -43,7 +40,7 @@ function filterGradient(backend: WasmBackendLike, sum: () => void, dw: tf.Tensor
 function convInfo(
   xShape: number[],
   filterShape: number[],
-  attrs: ConvGradAttrs,
+  attrs: ConvGeometry,
   depthwise: boolean,
 ): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
@@ -187,14 +184,8 @@ function stridedBackpropInput(backend: WasmBackendLike, native: NativeKernels, d
   return dx;
 }
 
-export function conv2DBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
+function conv2DBackpropInput(args: KernelArgs<Present<tf.Conv2DBackpropInputInputs>, tf.Conv2DBackpropInputAttrs>): tf.TensorInfo {
+  const { inputs: { dy, filter }, backend, attrs } = args;
   checkNHWC(attrs.dataFormat, "Conv2DBackpropInput");
   const info = convInfo(attrs.inputShape, filter.shape, attrs, false);
   const native = compiledKernels(backend);
@@ -243,14 +234,8 @@ function transposePadInput(backend: WasmBackendLike, x: tf.TensorInfo, info: tf.
   return out;
 }
 
-export function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
+function conv2DBackpropFilter(args: KernelArgs<Present<tf.Conv2DBackpropFilterInputs>, tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
+  const { inputs: { x, dy }, backend, attrs } = args;
   checkNHWC(attrs.dataFormat, "Conv2DBackpropFilter");
   const info = convInfo(x.shape, attrs.filterShape, attrs, false);
   const native = compiledKernels(backend);
@@ -296,14 +281,10 @@ function flipDepthwiseFilter(backend: WasmBackendLike, filter: tf.TensorInfo): t
   return out;
 }
 
-export function depthwiseConv2dNativeBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
+function depthwiseConv2dNativeBackpropInput(
+  args: KernelArgs<Present<tf.DepthwiseConv2dNativeBackpropInputInputs>, tf.DepthwiseConv2dNativeBackpropInputAttrs>,
+): tf.TensorInfo {
+  const { inputs: { dy, filter }, backend, attrs } = args;
   checkNoDilation(attrs.dilations, "DepthwiseConv2dNativeBackpropInput");
   const info = convInfo(attrs.inputShape, filter.shape, attrs, true);
   const [n, h, w, c] = as4D(attrs.inputShape, "inputShape");
@@ -339,14 +320,10 @@ export function depthwiseConv2dNativeBackpropInput(args: {
   }
 }
 
-export function depthwiseConv2dNativeBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
+function depthwiseConv2dNativeBackpropFilter(
+  args: KernelArgs<Present<tf.DepthwiseConv2dNativeBackpropFilterInputs>, tf.DepthwiseConv2dNativeBackpropFilterAttrs>,
+): tf.TensorInfo {
+  const { inputs: { x, dy }, backend, attrs } = args;
   checkNoDilation(attrs.dilations, "DepthwiseConv2dNativeBackpropFilter");
   const info = convInfo(x.shape, attrs.filterShape, attrs, true);
   const [n, h, w, c] = as4D(x.shape, "x");
@@ -395,3 +372,8 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   for (let i = 0; i < acc.length; i++) dw[i] = acc[i];
   return out;
 }
+
+export const conv2DBackpropInputConfig = wasmKernel(tf.Conv2DBackpropInput, conv2DBackpropInput);
+export const conv2DBackpropFilterConfig = wasmKernel(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
+export const depthwiseConv2dNativeBackpropInputConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInput);
+export const depthwiseConv2dNativeBackpropFilterConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropFilter);

@@ -6,11 +6,13 @@
  * moment variables), so getWeights/setWeights and everything built on them behave the same.
  */
 import * as tf from "@tensorflow/tfjs";
-import { WasmBackendLike, compiledKernels, ptr } from "./wasm-util";
+import { KernelArgs, WasmBackendLike, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const ADAM_KERNEL = "LessonsAdamUpdate";
 
-interface AdamAttrs {
+export type LessonsAdamUpdateInputs = { value: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo };
+
+export type LessonsAdamUpdateAttrs = {
   beta1: number;
   beta2: number;
   /** 1 - beta1^t and 1 - beta2^t, the bias corrections of this step. */
@@ -18,13 +20,11 @@ interface AdamAttrs {
   c2: number;
   epsilon: number;
   learningRate: number;
-}
+};
 
 /** The wasm kernel: inputs value, m, v, g (float32, same size); outputs new value, m and v. */
-export function adamUpdateKernel(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
-  const backend = args.backend as WasmBackendLike;
-  const { value, m, v, g } = args.inputs as Record<string, tf.TensorInfo>;
-  const a = args.attrs as unknown as AdamAttrs;
+function adamUpdate(args: KernelArgs<LessonsAdamUpdateInputs, LessonsAdamUpdateAttrs>): tf.TensorInfo[] {
+  const { inputs: { value, m, v, g }, backend, attrs: a } = args;
   const native = compiledKernels(backend);
   if (!native) throw new Error(`${ADAM_KERNEL} needs the compiled training kernels (wasm/training_kernels.wasm).`);
   const outs = [value, m, v].map((t) => backend.makeOutput(t.shape, "float32"));
@@ -34,6 +34,8 @@ export function adamUpdateKernel(args: { inputs: tf.NamedTensorInfoMap; backend:
     f(a.beta2), f(1 - a.beta2), f(a.c1), f(a.c2), f(a.epsilon), f(-a.learningRate));
   return outs;
 }
+
+export const adamUpdateConfig = wasmKernel(ADAM_KERNEL, adamUpdate);
 
 /** What LessonsAdam reads of tf.train.adam's private state. */
 interface AdamState {
@@ -75,8 +77,8 @@ export class LessonsAdam extends tf.AdamOptimizer {
         const m = s.accumulatedFirstMoment[i]!.variable;
         const v = s.accumulatedSecondMoment[i]!.variable;
         if (value.dtype !== "float32" || g.dtype !== "float32") throw new Error(`Adam: weight '${name}' must be float32, got ${value.dtype}.`);
-        const attrs: AdamAttrs = { beta1: s.beta1, beta2: s.beta2, c1, c2, epsilon: s.epsilon, learningRate: s.learningRate };
-        const [newValue, newM, newV] = tf.engine().runKernel(ADAM_KERNEL, { value, m, v, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const attrs: LessonsAdamUpdateAttrs = { beta1: s.beta1, beta2: s.beta2, c1, c2, epsilon: s.epsilon, learningRate: s.learningRate };
+        const [newValue, newM, newV] = tf.engine().runKernel(ADAM_KERNEL, { value, m, v, g }, attrs) as tf.Tensor[];
         m.assign(newM);
         v.assign(newV);
         value.assign(newValue);

@@ -14,8 +14,8 @@
  * Backend-independent; registering twice is harmless.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS } from "./batch-norm";
-import { MAX_GRAD_KERNEL, middleSplit } from "./max-reduce";
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS, LessonsBatchNormGradAttrs } from "./batch-norm";
+import { LessonsMaxGradAttrs, MAX_GRAD_KERNEL, middleSplit } from "./max-reduce";
 import { RELU_GRAD_KERNEL } from "./relu-grad";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
@@ -34,7 +34,7 @@ export const SUM_GRADIENT: tf.GradConfig = {
   inputsToSave: ["x"],
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
-    const { axis } = attrs as unknown as { axis: number | number[] };
+    const { axis } = attrs as unknown as tf.SumAttrs;
     return { x: () => broadcastBack(dy as tf.Tensor, x.shape, axis) };
   },
 };
@@ -44,7 +44,7 @@ export const MEAN_GRADIENT: tf.GradConfig = {
   inputsToSave: ["x"],
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
-    const { axis } = attrs as unknown as { axis: number | number[] };
+    const { axis } = attrs as unknown as tf.MeanAttrs;
     // Divide first, then broadcast: each element gets the same dy / n as tfjs's (dy * 1) / n, in one small division.
     return { x: () => broadcastBack(tf.div(dy as tf.Tensor, reducedSize(x.shape, axis)), x.shape, axis) };
   },
@@ -62,7 +62,7 @@ export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const g = dy as tf.Tensor;
     const [x, mean, variance, scale] = saved;
-    const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+    const { varianceEpsilon } = attrs as unknown as tf.FusedBatchNormAttrs;
     const channels = x.shape[x.shape.length - 1];
     const perChannel = (t: tf.Tensor | undefined) => t !== undefined && t.rank === 1 && t.shape[0] === channels && t.dtype === "float32";
     if (
@@ -70,8 +70,9 @@ export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
       channels <= BATCH_NORM_GRAD_MAX_CHANNELS && perChannel(mean) && perChannel(variance) && perChannel(scale)
     ) {
       // One compiled pass on wasm (the same values up to rounding); all five gradients come out of it at once.
+      const gradAttrs: LessonsBatchNormGradAttrs = { varianceEpsilon };
       const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy: g, x, mean, variance, scale },
-        { varianceEpsilon } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        gradAttrs) as tf.Tensor[];
       return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
     }
     const gamma = scale ?? tf.scalar(1);
@@ -109,11 +110,14 @@ export const MAX_GRADIENT: tf.GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
     const [x, y] = saved;
-    const { reductionIndices } = attrs as unknown as { reductionIndices: number | number[] };
+    const { reductionIndices } = attrs as unknown as tf.MaxAttrs;
     const axis = tf.util.parseAxisParam(reductionIndices, x.shape);
     const fused = tf.getBackend() === "wasm" && x.dtype === "float32" && middleSplit(x.shape, axis) !== undefined &&
       tf.getKernel(MAX_GRAD_KERNEL, "wasm") !== undefined;
-    if (fused) return { x: () => tf.engine().runKernel(MAX_GRAD_KERNEL, { x, y, dy: dy as tf.Tensor }, { axis } as unknown as tf.NamedAttrMap) as tf.Tensor };
+    if (fused) {
+      const gradAttrs: LessonsMaxGradAttrs = { axis };
+      return { x: () => tf.engine().runKernel(MAX_GRAD_KERNEL, { x, y, dy: dy as tf.Tensor }, gradAttrs) as tf.Tensor };
+    }
     // tfjs's formula: every element equal to the maximum gets dy.
     const kept = x.shape.map((d, i) => (axis.includes(i) ? 1 : d));
     return { x: () => tf.mul(tf.reshape(dy as tf.Tensor, kept), tf.cast(tf.equal(x, tf.reshape(y, kept)), "float32")) };

@@ -7,14 +7,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { NativeKernels } from "./native-kernels";
 import { gemmRows } from "./conv-forward";
-import { WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel } from "./wasm-util";
+import { KernelArgs, Present, WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel, wasmKernel } from "./wasm-util";
 
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-
-export function batchMatMul(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+function batchMatMul(args: KernelArgs<Present<tf.BatchMatMulInputs>, tf.BatchMatMulAttrs>): tf.TensorInfo {
+  const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
   const native = compiledKernels(backend);
   if (a.dtype !== "float32" || b.dtype !== "float32" || a.shape.length < 2 || b.shape.length < 2) return callStock("BatchMatMul", args);
   const outer = (t: tf.TensorInfo) => t.shape.slice(0, -2);
@@ -66,3 +62,5 @@ function matMul(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInf
   }
   return out;
 }
+
+export const batchMatMulConfig = wasmKernel(tf.BatchMatMul, batchMatMul);

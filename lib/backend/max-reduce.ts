@@ -7,11 +7,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { WasmBackendLike, callStock, compiledKernels, f32, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, Present, callStock, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
 export const MAX_GRAD_KERNEL = "LessonsMaxGrad";
+
+export type LessonsMaxGradInputs = { x: tf.TensorInfo; y: tf.TensorInfo; dy: tf.TensorInfo };
+export type LessonsMaxGradAttrs = { axis: number[] };
 
 /** x as [outer, mid, inner] when `axis` is one contiguous run of axes followed by at least one kept axis of size > 1. */
 export function middleSplit(shape: number[], axis: number | number[]): [number, number, number] | undefined {
@@ -23,10 +24,8 @@ export function middleSplit(shape: number[], axis: number | number[]): [number, 
   return split[2] > 1 ? split : undefined;
 }
 
-export function max(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const { reductionIndices, keepDims } = args.attrs as unknown as { reductionIndices: number | number[]; keepDims: boolean };
+function max(args: KernelArgs<Present<tf.MaxInputs>, tf.MaxAttrs>): tf.TensorInfo {
+  const { inputs: { x }, backend, attrs: { reductionIndices, keepDims } } = args;
   const native = compiledKernels(backend);
   const split = x.dtype === "float32" && native ? middleSplit(x.shape, reductionIndices) : undefined;
   if (!native || !split || split[1] === 0) return callStock("Max", args);
@@ -41,10 +40,8 @@ export function max(args: Args): tf.TensorInfo {
 }
 
 /** Inputs x, y = max(x), dy (y and dy with or without the reduced axes); attr axis. Output dx of x's shape. */
-export function maxGrad(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x, y, dy } = args.inputs as { x: tf.TensorInfo; y: tf.TensorInfo; dy: tf.TensorInfo };
-  const { axis } = args.attrs as unknown as { axis: number[] };
+function maxGrad(args: KernelArgs<LessonsMaxGradInputs, LessonsMaxGradAttrs>): tf.TensorInfo {
+  const { inputs: { x, y, dy }, backend, attrs: { axis } } = args;
   const split = middleSplit(x.shape, axis);
   if (!split) throw new Error(`${MAX_GRAD_KERNEL} needs a contiguous run of reduced axes before a kept one; got axes [${axis}] of [${x.shape}].`);
   const [outer, mid, inner] = split;
@@ -63,3 +60,6 @@ export function maxGrad(args: Args): tf.TensorInfo {
     (o0, n) => [xp + o0 * mid * inner * 4, yp + o0 * inner * 4, gp + o0 * inner * 4, dp + o0 * mid * inner * 4, n, mid, inner]);
   return dx;
 }
+
+export const maxConfig = wasmKernel(tf.Max, max);
+export const maxGradConfig = wasmKernel(MAX_GRAD_KERNEL, maxGrad);

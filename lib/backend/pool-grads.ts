@@ -6,23 +6,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { WasmBackendLike, as4D, compiledKernels, f32, ptr, zeros } from "./wasm-util";
+import { KernelArgs, Present, as4D, compiledKernels, f32, ptr, wasmKernel, zeros } from "./wasm-util";
 
-
-
-export function maxPoolGrad(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: "valid" | "same" | number;
-    dimRoundingMode?: "floor" | "round" | "ceil";
-  };
+function maxPoolGrad(args: KernelArgs<Present<tf.MaxPoolGradInputs>, tf.MaxPoolGradAttrs>): tf.TensorInfo {
+  const { inputs: { dy, input }, backend, attrs: { filterSize, strides, pad, dimRoundingMode } } = args;
   const info = tf.backend_util.computePool2DInfo(as4D(input.shape, "input"), filterSize, strides, 1, pad, dimRoundingMode);
   const [n, h, w, c] = input.shape;
   const oh = info.outHeight;
@@ -75,3 +62,5 @@ export function maxPoolGrad(args: {
   }
   return out;
 }
+
+export const maxPoolGradConfig = wasmKernel(tf.MaxPoolGrad, maxPoolGrad);

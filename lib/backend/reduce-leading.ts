@@ -4,23 +4,22 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { sumInHalves } from "./split-work";
-import { WasmBackendLike, callStock, compiledKernels, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, Present, WasmBackendLike, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 /** The split [k, rows, cols] when `axis` is exactly the leading axes 0..k-1 of shape (0 < k < rank). */
-function leadingSplit(shape: number[], axis: unknown): [number, number, number] | undefined {
-  const axes = tf.util.parseAxisParam(axis as number | number[], shape).sort((a, b) => a - b);
+function leadingSplit(shape: number[], axis: number | number[]): [number, number, number] | undefined {
+  const axes = tf.util.parseAxisParam(axis, shape).sort((a, b) => a - b);
   if (axes.length === 0 || axes.length >= shape.length) return undefined;
   if (!axes.every((a, i) => a === i)) return undefined;
   const k = axes.length;
   return [k, tf.util.sizeFromShape(shape.slice(0, k)), tf.util.sizeFromShape(shape.slice(k))];
 }
 
-function reduceLeading(name: "Sum" | "Mean", args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+/** Sum's and Mean's arguments (tfjs declares the same inputs and attrs for both). */
+type ReduceArgs = KernelArgs<Present<tf.SumInputs>, tf.SumAttrs>;
+
+function reduceLeading(name: "Sum" | "Mean", args: ReduceArgs): tf.TensorInfo {
+  const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
   const split = x.dtype === "float32" ? leadingSplit(x.shape, axis) : undefined;
   const native = compiledKernels(backend);
   if (!split || !native) return callStock(name, args);
@@ -40,5 +39,5 @@ function sumRows(backend: WasmBackendLike, x: number, out: tf.TensorInfo, rows: 
   sumInHalves(compiledKernels(backend)!, backend, "sum_rows", rows, rows * cols, out, (r0, n, dst) => [x + r0 * cols * 4, dst, n, cols]);
 }
 
-export const sum = (args: Args): tf.TensorInfo => reduceLeading("Sum", args);
-export const mean = (args: Args): tf.TensorInfo => reduceLeading("Mean", args);
+export const sumConfig = wasmKernel(tf.Sum, (args: ReduceArgs) => reduceLeading("Sum", args));
+export const meanConfig = wasmKernel(tf.Mean, (args: KernelArgs<Present<tf.MeanInputs>, tf.MeanAttrs>) => reduceLeading("Mean", args));

@@ -4,16 +4,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { WasmBackendLike, compiledKernels, ptr } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const RELU_GRAD_KERNEL = "LessonsReluGrad";
 
+export type LessonsReluGradInputs = { dy: tf.TensorInfo; x: tf.TensorInfo };
+
 /** dy * step(x) in one pass (see relu_grad in wasm/training_kernels.c); the two halves on two threads when big. */
-export function reluGrad(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+function reluGrad(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo {
+  const { inputs: { dy, x }, backend } = args;
   const native = compiledKernels(backend);
   if (!native) throw new Error(`${RELU_GRAD_KERNEL} needs the compiled training kernels (wasm/training_kernels.wasm).`);
   const out = backend.makeOutput(x.shape, "float32");
@@ -25,3 +24,5 @@ export function reluGrad(args: Args): tf.TensorInfo {
     (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)]);
   return out;
 }
+
+export const reluGradConfig = wasmKernel(RELU_GRAD_KERNEL, reluGrad);

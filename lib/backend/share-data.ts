@@ -3,20 +3,20 @@
  * backend: share the data (tensors are immutable) instead of copying it. Other casts go to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { WasmBackendLike, callStock } from "./wasm-util";
+import { KernelArgs, Present, callStock, wasmKernel } from "./wasm-util";
 
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-
-export function identity(args: Args): tf.TensorInfo {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  (args.backend as WasmBackendLike).incRef(x.dataId);
+function identity(args: KernelArgs<Present<tf.IdentityInputs>>): tf.TensorInfo {
+  const { inputs: { x }, backend } = args;
+  backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 }
 
-export function cast(args: Args): tf.TensorInfo {
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const { dtype } = args.attrs as { dtype: tf.DataType };
+function cast(args: KernelArgs<Present<tf.CastInputs>, tf.CastAttrs>): tf.TensorInfo {
+  const { inputs: { x }, backend, attrs: { dtype } } = args;
   if (dtype !== x.dtype || dtype === "string" || dtype === "complex64") return callStock("Cast", args);
-  (args.backend as WasmBackendLike).incRef(x.dataId);
+  backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape.slice(), dtype };
 }
+
+export const identityConfig = wasmKernel(tf.Identity, identity);
+export const castConfig = wasmKernel(tf.Cast, cast);

@@ -3,17 +3,13 @@
  * per-element index computation. Strings, complex numbers and reps of another rank go to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { WasmBackendLike, callStock } from "./wasm-util";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { KernelArgs, Present, callStock, wasmKernel } from "./wasm-util";
 
 type Numeric = Float32Array | Int32Array | Uint8Array;
 
 /** Tile by whole-block copies: for each axis from the last, repeat every block of the dims after it. */
-export function tile(args: Args): tf.TensorInfo {
-  const backend = args.backend as WasmBackendLike;
-  const { x } = args.inputs as { x: tf.TensorInfo };
-  const { reps } = args.attrs as { reps: number[] };
+function tile(args: KernelArgs<Present<tf.TileInputs>, tf.TileAttrs>): tf.TensorInfo {
+  const { inputs: { x }, backend, attrs: { reps } } = args;
   if (x.dtype === "string" || x.dtype === "complex64" || reps.length !== x.shape.length) return callStock("Tile", args);
   const outShape = x.shape.map((d, i) => d * reps[i]);
   const out = backend.makeOutput(outShape, x.dtype);
@@ -47,3 +43,5 @@ export function tile(args: Args): tf.TensorInfo {
   if (cur !== dst) dst.set(cur);
   return out;
 }
+
+export const tileConfig = wasmKernel(tf.Tile, tile);

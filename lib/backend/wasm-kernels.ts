@@ -2,66 +2,62 @@
  * Registers the training kernels that tfjs-backend-wasm 4.22.0 lacks (convolution and depthwise gradients) and
  * replaces its incorrect MaxPoolGrad. Call after the wasm backend is registered (importing
  * @tensorflow/tfjs-backend-wasm does that); safe to call more than once.
+ *
+ * The one place our kernels are registered: each kernel file exports a tf.KernelConfig per kernel (made by
+ * wasmKernel in wasm-util.ts), listed here.
  */
 import * as tf from "@tensorflow/tfjs";
 import {
-  conv2DBackpropFilter,
-  conv2DBackpropInput,
-  depthwiseConv2dNativeBackpropFilter,
-  depthwiseConv2dNativeBackpropInput,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
 } from "./conv-grads";
-import { cast, identity } from "./share-data";
-import { BATCH_NORM_GRAD_KERNEL, batchNormGrad, fusedBatchNorm } from "./batch-norm";
-import { mean, sum } from "./reduce-leading";
-import { batchMatMul } from "./mat-mul";
-import { tile } from "./tile";
-import { add, multiply, sub } from "./binary";
-import { RELU_GRAD_KERNEL, reluGrad } from "./relu-grad";
-import { maxPoolGrad } from "./pool-grads";
-import { MAX_GRAD_KERNEL, max, maxGrad } from "./max-reduce";
-import { conv2D } from "./conv-forward";
+import { maxPoolGradConfig } from "./pool-grads";
+import { conv2DConfig } from "./conv-forward";
+import { castConfig, identityConfig } from "./share-data";
+import { batchNormGradConfig, fusedBatchNormConfig } from "./batch-norm";
+import { meanConfig, sumConfig } from "./reduce-leading";
+import { batchMatMulConfig } from "./mat-mul";
+import { tileConfig } from "./tile";
+import { addConfig, multiplyConfig, subConfig } from "./binary";
+import { maxConfig, maxGradConfig } from "./max-reduce";
+import { reluGradConfig } from "./relu-grad";
+import { adamUpdateConfig } from "./fused-adam";
 import { rememberStockKernel } from "./wasm-util";
-import { ADAM_KERNEL, adamUpdateKernel } from "./fused-adam";
 
-type BackendKernel = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
-
-/** Our kernels by name: what a test compares against the cpu backend. */
-export const WASM_TRAINING_KERNELS: Record<string, BackendKernel> = {
-  Conv2DBackpropInput: conv2DBackpropInput,
-  Conv2DBackpropFilter: conv2DBackpropFilter,
-  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
-  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
-  MaxPoolGrad: maxPoolGrad,
-};
+/** Kernels the stock wasm backend lacks or gets wrong. */
+export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  maxPoolGradConfig,
+];
 
 /** Faster versions of stock kernels (they call the stock kernel outside the cases they speed up). */
-export const WASM_FAST_KERNELS: Record<string, BackendKernel> = {
-  Conv2D: conv2D,
-  Identity: identity,
-  Cast: cast,
-  FusedBatchNorm: fusedBatchNorm,
-  Sum: sum,
-  Mean: mean,
-  BatchMatMul: batchMatMul,
-  Tile: tile,
-  Add: add,
-  Sub: sub,
-  Multiply: multiply,
-  Max: max,
-};
+export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
+  conv2DConfig,
+  identityConfig,
+  castConfig,
+  fusedBatchNormConfig,
+  sumConfig,
+  meanConfig,
+  batchMatMulConfig,
+  tileConfig,
+  addConfig,
+  subConfig,
+  multiplyConfig,
+  maxConfig,
+];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: Record<string, (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]> = {
-  [ADAM_KERNEL]: adamUpdateKernel,
-  [RELU_GRAD_KERNEL]: reluGrad,
-  [BATCH_NORM_GRAD_KERNEL]: batchNormGrad,
-  [MAX_GRAD_KERNEL]: maxGrad,
-};
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig];
 
 export function registerWasmTrainingKernels(): void {
-  for (const name of Object.keys(WASM_FAST_KERNELS)) rememberStockKernel(name);
-  for (const [kernelName, kernelFunc] of Object.entries({ ...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS, ...WASM_EXTRA_KERNELS })) {
-    if (tf.getKernel(kernelName, "wasm")) tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  for (const { kernelName } of WASM_FAST_KERNELS) rememberStockKernel(kernelName);
+  for (const config of [...WASM_TRAINING_KERNELS, ...WASM_FAST_KERNELS, ...WASM_EXTRA_KERNELS]) {
+    if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(config);
   }
 }

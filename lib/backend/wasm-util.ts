@@ -17,6 +17,29 @@ export interface WasmBackendLike extends tf.KernelBackend {
   wasm: { asm?: { memory?: WasmMemory }; wasmMemory?: WasmMemory; _malloc(bytes: number): number; HEAPU8: Uint8Array };
 }
 
+/**
+ * What every kernel function of ours is called with: tfjs's kernel arguments, typed for that kernel. I and A are
+ * tfjs's own `*Inputs` and `*Attrs` types (tf.Conv2DInputs, tf.Conv2DAttrs, ...) or, for our own kernels, the
+ * types declared next to them; A is left out for kernels without attributes. tfjs's `*Inputs` allow every tensor
+ * to be missing: `Present<...>` marks the inputs a kernel can count on.
+ */
+export interface KernelArgs<I extends object, A extends object | undefined = undefined> {
+  inputs: I;
+  backend: WasmBackendLike;
+  attrs: A;
+}
+
+/** A kernel's inputs with every tensor there (tfjs's `*Inputs` types allow each to be undefined). */
+export type Present<I> = { [K in keyof I]-?: tf.TensorInfo };
+
+/** The registration of one of our kernels on the wasm backend (the one place its function is cast to tf.KernelFunc). */
+export function wasmKernel<I extends object, A extends object | undefined>(
+  kernelName: string,
+  kernelFunc: (args: KernelArgs<I, A>) => tf.TensorInfo | tf.TensorInfo[],
+): tf.KernelConfig {
+  return { kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
 let nativeEnabled = !wasmJsKernels();
 
 /** Switch between the compiled kernels (default) and their plain-JS versions (tests cover both). */
@@ -40,8 +63,6 @@ export function hasSlack(backend: WasmBackendLike, info: tf.TensorInfo, spare: n
   return view.byteOffset + view.byteLength + spare <= backend.wasm.HEAPU8.buffer.byteLength;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: tf.KernelBackend };
-
 /** Runs another wasm kernel directly (no engine, no tape): the caller owns and must dispose the result. */
 export function runWasmKernel(
   backend: WasmBackendLike,
@@ -51,7 +72,7 @@ export function runWasmKernel(
 ): tf.TensorInfo {
   const kernel = tf.getKernel(name, "wasm");
   if (!kernel) throw new Error(`The wasm backend has no '${name}' kernel; is @tensorflow/tfjs-backend-wasm 4.22.0 installed?`);
-  const out = (kernel.kernelFunc as (a: KernelArgs) => tf.TensorInfo | tf.TensorInfo[])({ inputs, attrs, backend });
+  const out = kernel.kernelFunc({ inputs, attrs, backend });
   return Array.isArray(out) ? out[0] : out;
 }
 
@@ -79,8 +100,13 @@ export function as4D(shape: number[], what: string): [number, number, number, nu
   return shape as [number, number, number, number];
 }
 
+/** True for channels-last data (NHWC; tfjs also passes "channelsLast", or nothing). */
+export function isChannelsLast(dataFormat: unknown): boolean {
+  return dataFormat === undefined || dataFormat === "NHWC" || dataFormat === "channelsLast";
+}
+
 export function checkNHWC(dataFormat: unknown, kernel: string): void {
-  if (dataFormat !== undefined && dataFormat !== "NHWC" && dataFormat !== "channelsLast") {
+  if (!isChannelsLast(dataFormat)) {
     throw new Error(`${kernel} on wasm supports only channels-last (NHWC) data, got dataFormat '${String(dataFormat)}'.`);
   }
 }
@@ -92,7 +118,7 @@ export function checkNoDilation(dilations: unknown, kernel: string): void {
   }
 }
 
-type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+type KernelFn = (args: KernelArgs<object, object | undefined>) => tf.TensorInfo | tf.TensorInfo[];
 
 /** The stock wasm kernels we replace, captured before registering ours, so ours can hand cases back to them. */
 const stockKernels = new Map<string, KernelFn>();
@@ -104,7 +130,7 @@ export function rememberStockKernel(name: string): void {
 }
 
 /** Runs the stock wasm kernel `name` (captured by rememberStockKernel). */
-export function callStock(name: string, args: KernelArgs): tf.TensorInfo {
+export function callStock(name: string, args: KernelArgs<object, object | undefined>): tf.TensorInfo {
   const fn = stockKernels.get(name);
   if (!fn) throw new Error(`The stock wasm '${name}' kernel was not captured; call registerWasmTrainingKernels() once the wasm backend is registered.`);
   const out = fn(args);
