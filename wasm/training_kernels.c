@@ -295,6 +295,51 @@ void max_middle_grad(const float *x, const float *y, const float *dy, float *dx,
 }
 
 /*
+ * The variance half of tf.moments over leading axes: out[j] = sum_i (x[i][j] - mean[j])^2 for x [rows, cols], the
+ * same subtractions, squares and row-by-row sums as tfjs's square(x - mean) followed by sum_rows, without the two
+ * full-size tensors in between. Up to SUM_COLS columns (the caller checks).
+ */
+EXPORT(sq_dev_rows)
+void sq_dev_rows(const float *x, const float *mean, float *out, int rows, int cols) {
+  float acc[SUM_COLS];
+  int vec = cols & ~3;
+  for (int j = 0; j < cols; j++) acc[j] = 0;
+  for (int i = 0; i < rows; i++) {
+    const float *row = x + (long)i * cols;
+    for (int j = 0; j < vec; j += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(row + j), wasm_v128_load(mean + j));
+      wasm_v128_store(acc + j, wasm_f32x4_add(wasm_v128_load(acc + j), wasm_f32x4_mul(d, d)));
+    }
+    for (int j = vec; j < cols; j++) {
+      float d = row[j] - mean[j];
+      acc[j] += d * d;
+    }
+  }
+  for (int j = 0; j < cols; j++) out[j] = acc[j];
+}
+
+/*
+ * The gradient of tf.moments over leading axes for x [rows, cols]: dx = dmean/n + (dvar/n) * ((x - mean) * 2),
+ * with coef = [mean, dmean/n, dvar/n] (3 x cols, prepared by the caller). tfjs's chain of Mean, Square and Sub
+ * gradients computes the same terms in five full-size passes.
+ */
+EXPORT(moments_grad)
+void moments_grad(const float *x, const float *coef, float *dx, int rows, int cols) {
+  const float *mean = coef, *dm = coef + cols, *dv = coef + 2 * cols;
+  int vec = cols & ~3;
+  v128_t two = wasm_f32x4_splat(2.0f);
+  for (int i = 0; i < rows; i++) {
+    const float *xr = x + (long)i * cols;
+    float *o = dx + (long)i * cols;
+    for (int j = 0; j < vec; j += 4) {
+      v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j)), two);
+      wasm_v128_store(o + j, wasm_f32x4_add(wasm_v128_load(dm + j), wasm_f32x4_mul(wasm_v128_load(dv + j), d)));
+    }
+    for (int j = vec; j < cols; j++) o[j] = dm[j] + dv[j] * ((xr[j] - mean[j]) * 2.0f);
+  }
+}
+
+/*
  * Elementwise a OP b over [rows, cols] where each operand is either full ([rows, cols], mode 0), one value per
  * column ([cols], broadcast over rows, mode 1) or a scalar (mode 2). op: 0 add, 1 subtract, 2 multiply.
  * Covers the broadcasts of BatchNorm and bias terms that the stock kernels run through a slow generic loop.

@@ -42,6 +42,8 @@ export const HELPER_EXPORTS = [
   "conv2d_forward_into",
   "max_middle",
   "max_middle_grad",
+  "sq_dev_rows",
+  "moments_grad",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

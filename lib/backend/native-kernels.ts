@@ -23,6 +23,8 @@ export interface NativeKernels {
     m: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
   sum_rows(x: number, out: number, rows: number, cols: number): void;
+  sq_dev_rows(x: number, mean: number, out: number, rows: number, cols: number): void;
+  moments_grad(x: number, coef: number, dx: number, rows: number, cols: number): void;
   binary_rows(a: number, b: number, out: number, rows: number, cols: number, aMode: number, bMode: number, op: number): void;
   batch_norm_rows(x: number, coef: number, out: number, rows: number, cols: number): void;
   conv2d_forward(

@@ -7,7 +7,7 @@ import { sumInHalves } from "./split-work";
 import { KernelArgs, Present, WasmBackendLike, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 /** The split [k, rows, cols] when `axis` is exactly the leading axes 0..k-1 of shape (0 < k < rank). */
-function leadingSplit(shape: number[], axis: number | number[]): [number, number, number] | undefined {
+export function leadingSplit(shape: number[], axis: number | number[]): [number, number, number] | undefined {
   const axes = tf.util.parseAxisParam(axis, shape).sort((a, b) => a - b);
   if (axes.length === 0 || axes.length >= shape.length) return undefined;
   if (!axes.every((a, i) => a === i)) return undefined;

@@ -24,6 +24,7 @@ import { addConfig, multiplyConfig, subConfig } from "./binary";
 import { maxConfig, maxGradConfig } from "./max-reduce";
 import { reluGradConfig } from "./relu-grad";
 import { adamUpdateConfig } from "./fused-adam";
+import { installFusedMoments, momentsConfig, momentsGradConfig } from "./moments";
 import { rememberStockKernel } from "./wasm-util";
 
 /** Kernels the stock wasm backend lacks or gets wrong. */
@@ -52,7 +53,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig];
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig];
 
 export function registerWasmTrainingKernels(): void {
   for (const { kernelName } of WASM_FAST_KERNELS) rememberStockKernel(kernelName);
@@ -60,4 +61,5 @@ export function registerWasmTrainingKernels(): void {
     if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
     tf.registerKernel(config);
   }
+  installFusedMoments();
 }
