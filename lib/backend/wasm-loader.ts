@@ -15,7 +15,11 @@ import { nodeRequire } from "../node-require";
 interface EmscriptenModuleWithTfjs {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
   tfjs?: Record<string, unknown>;
-  PThread?: { terminateAllThreads(): void; runningWorkers: Array<{ unref?: () => void }>; unusedWorkers: Array<{ unref?: () => void }> };
+  PThread?: {
+    terminateAllThreads(): void;
+    runningWorkers: Array<{ unref?: () => void }>;
+    unusedWorkers: Array<{ unref?: () => void; terminate?: () => unknown }>;
+  };
 }
 
 type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModuleWithTfjs>;
@@ -148,6 +152,10 @@ export async function activateWasm(threads: number, timeoutMs = 20000): Promise<
   // XNNPACK's pool threads live for the whole process and emscripten keeps them referenced, so a script or
   // test would never exit: let Node exit while they wait for work.
   for (const w of [...(module.PThread?.runningWorkers ?? []), ...(module.PThread?.unusedWorkers ?? [])]) w.unref?.();
+  // The package's build starts a fixed pool of 8 pthread workers up front, and XNNPACK's pool runs on threads - 1
+  // of them; each idle one is a whole worker (its own JS heap and copy of the emscripten script, about 20 MB).
+  // End them: emscripten starts a new worker whenever a thread is wanted and none is left.
+  for (const w of module.PThread?.unusedWorkers.splice(0) ?? []) void w.terminate?.();
   // The pool runs on emscripten pthreads: the caller's thread plus the running workers.
   return threaded ? 1 + (module.PThread?.runningWorkers.length ?? 0) : 1;
 }
