@@ -687,13 +687,11 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
  * V[k][t][c] = (B^T d B)[k], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input must hold every patch:
  * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch; four channels at a time.
  */
-EXPORT(winograd_input)
-void winograd_input(const float *x, float *v, int h, int w, int ci, int th, int tw, int t0, int count, int total) {
-  long plane = (long)total * ci;
+static void wino_input(const float *x, float *v, long plane, int h, int w, int ci, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
     int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
     const float *d = x + (((long)b * h + 2 * ty) * w + 2 * tx) * ci;
-    float *out = v + (long)t * ci;
+    float *out = v + (long)(t - t0) * ci;
     for (int c = 0; c < ci; c += 4) {
       v128_t p[16], q[16];
       int full = c + 4 <= ci;
@@ -733,16 +731,20 @@ void winograd_input(const float *x, float *v, int h, int w, int ci, int th, int 
   }
 }
 
+/* v is [16][total][ci]; wino_input writes tile t's values at v + (t - t0)*ci + k*plane. */
+EXPORT(winograd_input)
+void winograd_input(const float *x, float *v, int h, int w, int ci, int th, int tw, int t0, int count, int total) {
+  wino_input(x, v + (long)t0 * ci, (long)total * ci, h, w, ci, th, tw, t0, count);
+}
+
 /*
  * Output: y 2x2 block of tile t = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], written where it lies inside the
  * [oh, ow] output (odd sizes drop the last row or column). Tiles t0 .. t0+count-1; M is [16][total][co].
  */
-EXPORT(winograd_output)
-void winograd_output(const float *m, float *y, int oh, int ow, int co, int th, int tw, int t0, int count, int total) {
-  long plane = (long)total * co;
+static void wino_output(const float *m, long plane, float *y, int oh, int ow, int co, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
     int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
-    const float *src = m + (long)t * co;
+    const float *src = m + (long)(t - t0) * co;
     for (int c = 0; c < co; c += 4) {
       int n = min_i(4, co - c);
       v128_t p[16], q[8];
@@ -778,5 +780,30 @@ void winograd_output(const float *m, float *y, int oh, int ow, int co, int th, i
         }
       }
     }
+  }
+}
+
+EXPORT(winograd_output)
+void winograd_output(const float *m, float *y, int oh, int ow, int co, int th, int tw, int t0, int count, int total) {
+  wino_output(m + (long)t0 * co, (long)total * co, y, oh, ow, co, th, tw, t0, count);
+}
+
+/*
+ * The whole Winograd convolution of tiles t0 .. t0+count-1, `block` tiles at a time: input transform, the 16
+ * products and output transform of one block run while its transformed tiles are still in cache, instead of
+ * each step streaming [16][tiles][channels] buffers of the whole batch through memory. scratch holds
+ * 16*block*(ci + co) floats (V, then M, of one block), plus 4 (the product kernel reads up to 3 past V's end).
+ */
+EXPORT(winograd_tiles)
+void winograd_tiles(const float *x, const float *u, float *scratch, float *y, int h, int w, int ci, int oh, int ow,
+                    int co, int th, int tw, int t0, int count, int block) {
+  float *v = scratch, *m = scratch + 16L * block * ci;
+  for (int b0 = t0; b0 < t0 + count; b0 += block) {
+    int n = min_i(block, t0 + count - b0);
+    wino_input(x, v, (long)n * ci, h, w, ci, th, tw, b0, n);
+    for (int k = 0; k < 16; k++)
+      conv_valid(v + (long)k * n * ci, u + (long)k * ci * co, m + (long)k * n * co, 1, 1, n, ci, 1, n, co, 1, 1, 1, 1,
+                 (long)n * co, (long)n * co, co);
+    wino_output(m, (long)n * co, y, oh, ow, co, th, tw, b0, n);
   }
 }

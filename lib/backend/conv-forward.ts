@@ -1,7 +1,7 @@
 /**
  * Conv2D forward for the wasm backend with our compiled kernel (wasm/training_kernels.c: conv2d_forward), which
  * on the lessons' 3x3 layers runs 5-25% faster than the stock XNNPACK convolution (measured side by side), and
- * splits the batch with the helper thread; 3x3 stride-1 layers with 32+ channels use Winograd F(2x2, 3x3) on top.
+ * splits the batch with the helper thread; 3x3 stride-1 layers with 16+ channels use Winograd F(2x2, 3x3) on top.
  * Padding copies the input into a buffer whose border is cleared (a few percent of the convolution's time). Dilated, channels-first or non-float32 convolutions go to the stock kernel.
  * Conv2DBackpropInput uses the same kernel (a stride-1 valid convolution of the padded dy).
  */
@@ -36,11 +36,11 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
 }
 
 /**
- * Below this many input or output channels Winograd loses: its transformed tiles (16 values per tile and
- * channel, written and read again) make it memory-bound. Measured on 3x3 layers of 16-24 channels it took 1.5-2x
- * the direct kernel's time, at 32-40 channels the two were even, at 50 (lesson 01's CNN) Winograd won by 1.6x.
+ * Below this many input or output channels Winograd does not pay: its transforms cost as much as the products it
+ * saves. Measured side by side on 3x3 layers (blocked Winograd, fastest of 8): even at 16 and 20 channels,
+ * 10% faster at 24, 10-35% at 32-64 channels, 1.75x at 50 channels on 62x62 (lesson 01's CNN).
  */
-const WINOGRAD_MIN_CHANNELS = 32;
+const WINOGRAD_MIN_CHANNELS = 16;
 
 let useWinograd = !wasmNoWinograd();
 
@@ -51,8 +51,9 @@ export function useWinogradConvolution(on: boolean): void {
 
 /**
  * A 3x3 stride-1 valid convolution by Winograd F(2x2, 3x3) (see winograd_* in the C source): transform the filter
- * and the input tiles, 16 matrix products by the 1x1 convolution kernel, transform back. 2.25x fewer products
- * than the direct kernel; results agree with it to float rounding.
+ * once, then for each block of tiles transform the input, do the 16 matrix products with the 1x1 convolution
+ * kernel and transform back (winograd_tiles), half of the tiles on the helper thread. 2.25x fewer products than
+ * the direct kernel; results agree with it to float rounding.
  */
 function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number): tf.TensorInfo {
   const th = Math.ceil(oh / 2);
@@ -61,30 +62,38 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
   // Every 4x4 patch must lie inside the input: pad odd outputs by one zero row or column.
   const input = h < 2 * th + 2 || w < 2 * tw + 2 ? padInput(backend, x, 2 * th + 2, 2 * tw + 2, 0, 0) : x;
   const [hi, wi] = [input.shape[1], input.shape[2]];
+  const block = winogradBlock(ci, co);
+  const scratchFloats = 16 * block * (ci + co) + 4;
   // (4 spare floats: the product kernel reads up to 3 past the last filter row.)
   const u = backend.makeOutput([16 * ci * co + 4], "float32");
-  const v = backend.makeOutput([16, total, ci], "float32");
-  const m = backend.makeOutput([16, total, co], "float32");
+  // One block's transformed tiles for each thread.
+  const scratch = backend.makeOutput([2 * scratchFloats], "float32");
   const out = backend.makeOutput([n, oh, ow, co], "float32");
   let ok = false;
   try {
-    const [xp, fp, up, vp, mp, op] = [input, filter, u, v, m, out].map((t) => ptr(backend, t));
+    const [xp, fp, up, sp, op] = [input, filter, u, scratch, out].map((t) => ptr(backend, t));
     native.winograd_filter(fp, up, ci, co);
-    // Work as values read and written: 16 in and 16 out per tile and channel; 16 in and 4 out for the output.
-    runInHalves(native, backend, "winograd_input", total, 32 * total * ci, (t0, count) => [xp, vp, hi, wi, ci, th, tw, t0, count, total]);
-    for (let k = 0; k < 16; k++) {
-      gemmRows(native, backend, vp + k * total * ci * 4, up + k * ci * co * 4, mp + k * total * co * 4, total, ci, co);
-    }
-    runInHalves(native, backend, "winograd_output", total, 20 * total * co, (t0, count) => [mp, op, oh, ow, co, th, tw, t0, count, total]);
+    // Work: the products (16 per tile and channel pair) plus the transforms' 32 values per tile and channel.
+    runInHalves(native, backend, "winograd_tiles", total, macWork(16 * total * ci * co) + 32 * total * (ci + co),
+      (t0, count) => [xp, up, sp + (t0 === 0 ? 0 : scratchFloats * 4), op, hi, wi, ci, oh, ow, co, th, tw, t0, count, block]);
     ok = true;
     return out;
   } finally {
     // After a failure (a hung helper thread) its buffers stay allocated: the worker may still write to them.
     if (ok) {
-      for (const t of [u, v, m]) backend.disposeData(t.dataId);
+      for (const t of [u, scratch]) backend.disposeData(t.dataId);
       if (input !== x) backend.disposeData(input.dataId);
     }
   }
+}
+
+/**
+ * Tiles per Winograd block: a block's transformed input and products (16 x tiles x (ci + co) floats) should stay
+ * in a core's L2 cache (192 KB of it here), with at least 16 tiles so that the products keep a whole register
+ * tile of rows busy.
+ */
+export function winogradBlock(ci: number, co: number): number {
+  return Math.max(16, Math.floor((192 * 1024) / (64 * (ci + co))));
 }
 
 /** [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel, the rows split over the helper thread. */

@@ -44,6 +44,7 @@ export const HELPER_EXPORTS = [
   "max_middle_grad",
   "sq_dev_rows",
   "moments_grad",
+  "winograd_tiles",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

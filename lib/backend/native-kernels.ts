@@ -41,6 +41,10 @@ export interface NativeKernels {
   winograd_filter(w: number, u: number, ci: number, co: number): void;
   winograd_input(x: number, v: number, h: number, w: number, ci: number, th: number, tw: number, t0: number, count: number, total: number): void;
   winograd_output(m: number, y: number, oh: number, ow: number, co: number, th: number, tw: number, t0: number, count: number, total: number): void;
+  winograd_tiles(
+    x: number, u: number, scratch: number, y: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
+    th: number, tw: number, t0: number, count: number, block: number,
+  ): void;
   depthwise_backprop_input(
     dy: number, w: number, dx: number, n: number, h: number, wd: number, c: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
