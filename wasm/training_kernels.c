@@ -657,7 +657,7 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int n,
 /*
  * Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions: each 2x2 block of outputs costs 16 products per input and
  * output channel pair instead of 36. The three transforms below surround 16 independent matrix products
- * M[k] = V[k] (tiles x ci) * U[k] (ci x co), done by conv2d_forward as 1x1 convolutions.
+ * M[k] = V[k] (tiles x ci) * U[k] (ci x co), done by the convolution kernel as 1x1 convolutions (winograd_tiles).
  * Filter: U[k][c][o] = (G g G^T)[k] for g = w[.][.][c][o], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
  */
 EXPORT(winograd_filter)
@@ -685,7 +685,8 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
 /*
  * Input: for each 4x4 patch at (2*ty, 2*tx) of each image (tile index t = (b*th + ty)*tw + tx), per channel,
  * V[k][t][c] = (B^T d B)[k], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input must hold every patch:
- * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch; four channels at a time.
+ * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch, tile t written at
+ * v + (t - t0)*ci + k*plane; four channels at a time.
  */
 static void wino_input(const float *x, float *v, long plane, int h, int w, int ci, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
@@ -731,15 +732,10 @@ static void wino_input(const float *x, float *v, long plane, int h, int w, int c
   }
 }
 
-/* v is [16][total][ci]; wino_input writes tile t's values at v + (t - t0)*ci + k*plane. */
-EXPORT(winograd_input)
-void winograd_input(const float *x, float *v, int h, int w, int ci, int th, int tw, int t0, int count, int total) {
-  wino_input(x, v + (long)t0 * ci, (long)total * ci, h, w, ci, th, tw, t0, count);
-}
-
 /*
  * Output: y 2x2 block of tile t = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], written where it lies inside the
- * [oh, ow] output (odd sizes drop the last row or column). Tiles t0 .. t0+count-1; M is [16][total][co].
+ * [oh, ow] output (odd sizes drop the last row or column). Tiles t0 .. t0+count-1, tile t's products read
+ * from m + (t - t0)*co + k*plane.
  */
 static void wino_output(const float *m, long plane, float *y, int oh, int ow, int co, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
@@ -781,11 +777,6 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
       }
     }
   }
-}
-
-EXPORT(winograd_output)
-void winograd_output(const float *m, float *y, int oh, int ow, int co, int th, int tw, int t0, int count, int total) {
-  wino_output(m + (long)t0 * co, (long)total * co, y, oh, ow, co, th, tw, t0, count);
 }
 
 /*

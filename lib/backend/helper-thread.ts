@@ -37,8 +37,6 @@ export const HELPER_EXPORTS = [
   "relu_grad",
   "batch_norm_grad",
   "depthwise_backprop_input",
-  "winograd_input",
-  "winograd_output",
   "conv2d_forward_into",
   "max_middle",
   "max_middle_grad",

@@ -39,8 +39,6 @@ export interface NativeKernels {
   max_middle(x: number, out: number, outer: number, mid: number, inner: number): void;
   max_middle_grad(x: number, y: number, dy: number, dx: number, outer: number, mid: number, inner: number): void;
   winograd_filter(w: number, u: number, ci: number, co: number): void;
-  winograd_input(x: number, v: number, h: number, w: number, ci: number, th: number, tw: number, t0: number, count: number, total: number): void;
-  winograd_output(m: number, y: number, oh: number, ow: number, co: number, th: number, tw: number, t0: number, count: number, total: number): void;
   winograd_tiles(
     x: number, u: number, scratch: number, y: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
     th: number, tw: number, t0: number, count: number, block: number,
