@@ -29,7 +29,9 @@ function binaryConfig(name: "Add" | "Sub" | "Multiply", op: number): tf.KernelCo
     const am = operandMode(a.shape, outShape);
     const bm = operandMode(b.shape, outShape);
     if (size === 0 || outShape.length === 0 || am === undefined || bm === undefined) return callStock(name, args);
-    const cols = outShape[outShape.length - 1];
+    // Without a per-channel operand the rows are one contiguous run: take them as rows of 1024 values, since
+    // the kernel's per-row overhead made short rows (20 channels) twice as slow as one long row.
+    const cols = am === 1 || bm === 1 || size % 1024 !== 0 ? outShape[outShape.length - 1] : 1024;
     const out = backend.makeOutput(outShape, "float32");
     const [ap, bp, op0] = [ptr(backend, a), ptr(backend, b), ptr(backend, out)];
     const step = cols * 4;

@@ -107,6 +107,10 @@ describe("fast wasm kernels match cpu", () => {
       [[], [4, 3]],
       [[4, 1], [4, 3]], // another broadcast: the stock kernel's job
       [[3, 9], [1, 9]],
+      // Sizes in whole rows of 1024: taken as one contiguous run unless an operand is per-channel.
+      [[4, 16, 16, 20], [4, 16, 16, 20]],
+      [[4, 16, 16, 20], [20]],
+      [[], [2, 32, 32]],
     ] as Array<[number[], number[]]>) {
       it(`${op} ${JSON.stringify(sa)} and ${JSON.stringify(sb)}`, async () => {
         const va = randomArray(tf.util.sizeFromShape(sa), 11);
@@ -179,6 +183,7 @@ describe("big elementwise kernels split over the helper thread", () => {
   const cases: Array<[string, "binary_rows" | "sum_rows" | "batch_norm_rows", () => tf.Tensor]> = [
     ["add full + per-channel", "binary_rows", () => tf.add(tf.tensor(x, shape), tf.tensor(randomArray(83, 42), [83]))],
     ["multiply full * full", "binary_rows", () => tf.mul(tf.tensor(x, shape), tf.tensor(randomArray(x.length, 43), shape))],
+    ["add full + full in rows of 1024", "binary_rows", () => tf.add(tf.tensor(randomArray(64 * 64 * 80, 44), [64, 64, 80]), tf.tensor(randomArray(64 * 64 * 80, 45), [64, 64, 80]))],
     ["sub scalar - full", "binary_rows", () => tf.sub(tf.scalar(0.5), tf.tensor(x, shape))],
     ["sum over leading axes", "sum_rows", () => tf.sum(tf.tensor(x, shape), [0, 1])],
     ["mean over the first axis", "sum_rows", () => tf.mean(tf.tensor(x, shape), 0)],
