@@ -798,3 +798,153 @@ void winograd_tiles(const float *x, const float *u, float *scratch, float *y, in
     wino_output(m, (long)n * co, y, oh, ow, co, th, tw, b0, n);
   }
 }
+
+/*
+ * Winograd F(3x3, 2x2) for the filter gradient of a 3x3 stride-1 convolution: each 2x2 block of dy and the 4x4
+ * patch of x under it contribute dW = A^T [(G g G^T) (.) (B^T d B)] A, so the sum over all blocks is taken in the
+ * transformed domain, M[k][ci][co] = sum over tiles of V[k][tile][ci] * U[k][tile][co] (16 sums, by dw_tile), and
+ * transformed back once: 16 products per tile and channel pair instead of 36. Here
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1], G = [1 0; 1/2 1/2; 1/2 -1/2; 0 1], A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1].
+ * Tile t = (b*th + ty)*tw + tx covers dy rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (zero beyond oh, ow) and x rows
+ * 2ty - pt .. 2ty - pt + 3, columns 2tx - pl .. + 3 (zero outside the image).
+ */
+static void wgrad_input(const float *x, float *v, long plane, int h, int w, int ci, int b, int r0, int c0) {
+  for (int c = 0; c < ci; c += 4) {
+    int n = min_i(4, ci - c);
+    v128_t p[16], q[16];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) {
+        int r = r0 + i, col = c0 + j;
+        if (r < 0 || r >= h || col < 0 || col >= w) {
+          p[i * 4 + j] = wasm_f32x4_splat(0);
+          continue;
+        }
+        const float *src = x + (((long)b * h + r) * w + col) * ci + c;
+        if (n == 4) p[i * 4 + j] = wasm_v128_load(src);
+        else {
+          float tmp[4] = {0, 0, 0, 0};
+          for (int l = 0; l < n; l++) tmp[l] = src[l];
+          p[i * 4 + j] = wasm_v128_load(tmp);
+        }
+      }
+    for (int j = 0; j < 4; j++) { /* rows: q = B^T p */
+      q[0 * 4 + j] = wasm_f32x4_sub(p[0 * 4 + j], p[2 * 4 + j]);
+      q[1 * 4 + j] = wasm_f32x4_add(p[1 * 4 + j], p[2 * 4 + j]);
+      q[2 * 4 + j] = wasm_f32x4_sub(p[2 * 4 + j], p[1 * 4 + j]);
+      q[3 * 4 + j] = wasm_f32x4_sub(p[3 * 4 + j], p[1 * 4 + j]);
+    }
+    for (int i = 0; i < 4; i++) { /* columns: (B^T p) B */
+      v128_t r[4];
+      r[0] = wasm_f32x4_sub(q[i * 4 + 0], q[i * 4 + 2]);
+      r[1] = wasm_f32x4_add(q[i * 4 + 1], q[i * 4 + 2]);
+      r[2] = wasm_f32x4_sub(q[i * 4 + 2], q[i * 4 + 1]);
+      r[3] = wasm_f32x4_sub(q[i * 4 + 3], q[i * 4 + 1]);
+      for (int j = 0; j < 4; j++) {
+        float *o = v + (long)(i * 4 + j) * plane + c;
+        if (n == 4) wasm_v128_store(o, r[j]);
+        else {
+          float tmp[4];
+          wasm_v128_store(tmp, r[j]);
+          for (int l = 0; l < n; l++) o[l] = tmp[l];
+        }
+      }
+    }
+  }
+}
+
+static void wgrad_dy(const float *dy, float *u, long plane, int oh, int ow, int co, int b, int r0, int c0) {
+  v128_t half = wasm_f32x4_splat(0.5f);
+  for (int c = 0; c < co; c += 4) {
+    int n = min_i(4, co - c);
+    v128_t g[4], t[8];
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 2; j++) {
+        int r = r0 + i, col = c0 + j;
+        if (r >= oh || col >= ow) {
+          g[i * 2 + j] = wasm_f32x4_splat(0);
+          continue;
+        }
+        const float *src = dy + (((long)b * oh + r) * ow + col) * co + c;
+        if (n == 4) g[i * 2 + j] = wasm_v128_load(src);
+        else {
+          float tmp[4] = {0, 0, 0, 0};
+          for (int l = 0; l < n; l++) tmp[l] = src[l];
+          g[i * 2 + j] = wasm_v128_load(tmp);
+        }
+      }
+    for (int j = 0; j < 2; j++) { /* rows: t = G g (4 x 2) */
+      t[0 * 2 + j] = g[0 * 2 + j];
+      t[1 * 2 + j] = wasm_f32x4_mul(half, wasm_f32x4_add(g[0 * 2 + j], g[1 * 2 + j]));
+      t[2 * 2 + j] = wasm_f32x4_mul(half, wasm_f32x4_sub(g[0 * 2 + j], g[1 * 2 + j]));
+      t[3 * 2 + j] = g[1 * 2 + j];
+    }
+    for (int i = 0; i < 4; i++) { /* columns: (G g) G^T (4 x 4) */
+      v128_t r[4];
+      r[0] = t[i * 2 + 0];
+      r[1] = wasm_f32x4_mul(half, wasm_f32x4_add(t[i * 2 + 0], t[i * 2 + 1]));
+      r[2] = wasm_f32x4_mul(half, wasm_f32x4_sub(t[i * 2 + 0], t[i * 2 + 1]));
+      r[3] = t[i * 2 + 1];
+      for (int j = 0; j < 4; j++) {
+        float *o = u + (long)(i * 4 + j) * plane + c;
+        if (n == 4) wasm_v128_store(o, r[j]);
+        else {
+          float tmp[4];
+          wasm_v128_store(tmp, r[j]);
+          for (int l = 0; l < n; l++) o[l] = tmp[l];
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Adds the transformed sums M[16][ci][co] of tiles t0 .. t0+count-1 into m, `block` tiles at a time (the block's
+ * V and U stay in cache for their 16 sums). scratch holds 16*block*(ci + co) + 4 floats (V, then U: dw_tile reads
+ * up to 3 floats past a row of U).
+ */
+EXPORT(winograd_filter_grad_tiles)
+void winograd_filter_grad_tiles(const float *x, const float *dy, float *scratch, float *m, int h, int w, int ci,
+                                int oh, int ow, int co, int th, int tw, int pt, int pl, int t0, int count, int block) {
+  float *v = scratch, *u = scratch + 16L * block * ci;
+  for (int b0 = t0; b0 < t0 + count; b0 += block) {
+    int n = min_i(block, t0 + count - b0);
+    for (int t = b0; t < b0 + n; t++) {
+      int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
+      wgrad_input(x, v + (long)(t - b0) * ci, (long)n * ci, h, w, ci, b, 2 * ty - pt, 2 * tx - pl);
+      wgrad_dy(dy, u + (long)(t - b0) * co, (long)n * co, oh, ow, co, b, 2 * ty, 2 * tx);
+    }
+    for (int k = 0; k < 16; k++) {
+      const float *vk = v + (long)k * n * ci, *uk = u + (long)k * n * co;
+      float *mk = m + (long)k * ci * co;
+      for (int c0 = 0; c0 < ci; c0 += TILE_CI) {
+        int nci = min_i(TILE_CI, ci - c0);
+        for (int o0 = 0; o0 < co; o0 += 4 * TILE_V) {
+          int valid = min_i(4 * TILE_V, co - o0);
+          dw_tile_any(vk + c0, 0, ci, uk + o0, 0, co, 1, n, 1, 0, 0, mk + (long)c0 * co + o0, co, nci, (valid + 3) / 4,
+                      valid);
+        }
+      }
+    }
+  }
+}
+
+/* dw[i][j][c][o] = (A^T M A)[i][j] for M[16][ci][co]: the 3x3 filter gradient from the transformed sums. */
+EXPORT(winograd_filter_grad_output)
+void winograd_filter_grad_output(const float *m, float *dw, int ci, int co) {
+  long plane = (long)ci * co;
+  for (long e = 0; e < plane; e++) {
+    float p[16], q[12];
+    for (int k = 0; k < 16; k++) p[k] = m[k * plane + e];
+    for (int j = 0; j < 4; j++) { /* rows: q = A^T p (3 x 4) */
+      q[0 * 4 + j] = p[0 * 4 + j] + p[1 * 4 + j] + p[2 * 4 + j];
+      q[1 * 4 + j] = p[1 * 4 + j] - p[2 * 4 + j];
+      q[2 * 4 + j] = p[1 * 4 + j] + p[2 * 4 + j] + p[3 * 4 + j];
+    }
+    for (int i = 0; i < 3; i++) { /* columns: (A^T p) A (3 x 3) */
+      const float *r = q + i * 4;
+      dw[(i * 3 + 0) * plane + e] = r[0] + r[1] + r[2];
+      dw[(i * 3 + 1) * plane + e] = r[1] - r[2];
+      dw[(i * 3 + 2) * plane + e] = r[1] + r[2] + r[3];
+    }
+  }
+}

@@ -24,7 +24,7 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   if (fci !== ci || h < kh || w < kw) return undefined;
   const oh = Math.floor((h - kh) / sh) + 1;
   const ow = Math.floor((w - kw) / sw) + 1;
-  if (useWinograd && kh === 3 && kw === 3 && sh === 1 && sw === 1 && ci >= WINOGRAD_MIN_CHANNELS && co >= WINOGRAD_MIN_CHANNELS && oh >= 2 && ow >= 2) {
+  if (winogradFor(kh, kw, sh, sw, ci, co) && oh >= 2 && ow >= 2) {
     return winograd(native, backend, x, filter, n, h, w, ci, oh, ow, co);
   }
   const out = backend.makeOutput([n, oh, ow, co], "float32");
@@ -44,7 +44,12 @@ const WINOGRAD_MIN_CHANNELS = 16;
 
 let useWinograd = !wasmNoWinograd();
 
-/** Switch the Winograd path for 3x3 stride-1 convolutions on or off (tests compare both with cpu). */
+/** Whether a layer of this filter size, stride and channel counts goes through Winograd (forward and filter gradient). */
+export function winogradFor(kh: number, kw: number, sh: number, sw: number, ci: number, co: number): boolean {
+  return useWinograd && kh === 3 && kw === 3 && sh === 1 && sw === 1 && ci >= WINOGRAD_MIN_CHANNELS && co >= WINOGRAD_MIN_CHANNELS;
+}
+
+/** Switch the Winograd paths for 3x3 stride-1 convolutions and their filter gradients on or off (tests compare both with cpu). */
 export function useWinogradConvolution(on: boolean): void {
   useWinograd = on;
 }

@@ -13,7 +13,7 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
-import { convValid, padInput } from "./conv-forward";
+import { convValid, padInput, winogradBlock, winogradFor } from "./conv-forward";
 import { macWork, runInHalves, sumInHalves } from "./split-work";
 import type { NativeKernels } from "./native-kernels";
 import {
@@ -234,11 +234,44 @@ function transposePadInput(backend: WasmBackendLike, x: tf.TensorInfo, info: tf.
   return out;
 }
 
+/**
+ * Conv2DBackpropFilter of a 3x3 stride-1 layer by Winograd F(3x3, 2x2) (winograd_filter_grad_* in the C source):
+ * the 16 transformed sums over every 2x2 block of dy, half of the blocks on the helper thread (into sums of its
+ * own, added afterwards), then one transform back to the 3x3 filter. 2.25x fewer products than the direct
+ * kernel; the same values up to float rounding.
+ */
+function winogradFilterGradient(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, filterShape: number[]): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const [th, tw] = [Math.ceil(oh / 2), Math.ceil(ow / 2)];
+  const total = n * th * tw;
+  const block = winogradBlock(ci, co);
+  const { top, left } = info.padInfo;
+  const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
+  const sums = zeros(backend, [16 * ci * co]);
+  // Each part transforms one block of x and dy at a time into scratch of its own (4 spare floats: the sums read
+  // up to 3 past a dy row).
+  try {
+    sumInHalves(native, backend, "winograd_filter_grad_tiles", total, macWork(16 * total * ci * co) + 32 * total * (ci + co), sums,
+      (t0, count, dst, scratch) => [xp, dyp, scratch, dst, h, w, ci, oh, ow, co, th, tw, top, left, t0, count, block],
+      16 * block * (ci + co) + 4);
+    const dw = backend.makeOutput(filterShape, "float32");
+    native.winograd_filter_grad_output(ptr(backend, sums), ptr(backend, dw), ci, co);
+    return dw;
+  } finally {
+    // (A hung helper writes only its own buffer, which sumInHalves keeps.)
+    backend.disposeData(sums.dataId);
+  }
+}
+
 function conv2DBackpropFilter(args: KernelArgs<Present<tf.Conv2DBackpropFilterInputs>, tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { inputs: { x, dy }, backend, attrs } = args;
   checkNHWC(attrs.dataFormat, "Conv2DBackpropFilter");
   const info = convInfo(x.shape, attrs.filterShape, attrs, false);
   const native = compiledKernels(backend);
+  const float = x.dtype === "float32" && dy.dtype === "float32";
+  if (native && float && winogradFor(info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.inChannels, info.outChannels)) {
+    return winogradFilterGradient(native, backend, x, dy, info, attrs.filterShape);
+  }
   if (native && hasSlack(backend, dy, 16)) {
     const dw = zeros(backend, attrs.filterShape);
     const shape = [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,

@@ -43,6 +43,7 @@ export const HELPER_EXPORTS = [
   "sq_dev_rows",
   "moments_grad",
   "winograd_tiles",
+  "winograd_filter_grad_tiles",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

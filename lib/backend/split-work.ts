@@ -54,9 +54,10 @@ export function runInHalves(
 /**
  * Runs compiled kernel `exportName`, which sums `count` items into the float32 tensor `out` (adding into it, or
  * overwriting it: `out` must be zeroed by the caller where the kernel adds), split in two when worth it:
- * `args(start, n, dst)` gives the arguments that sum items start..start+n-1 into the buffer at dst. The helper's
- * half goes into a zeroed buffer of out's shape, added to out afterwards (a failed half is cleared and redone
- * here). If the helper hangs, this throws and leaves that buffer allocated, since the worker may still write it.
+ * `args(start, n, dst, spare)` gives the arguments that sum items start..start+n-1 into the buffer at dst, with
+ * `spareFloats` floats of scratch at `spare` that belong to that part alone. The helper's half goes into a zeroed
+ * buffer of out's size (its scratch right after it), added to out afterwards (a failed half is cleared and redone
+ * here). If the helper hangs, this throws and leaves that one buffer allocated, since the worker may still write it.
  */
 export function sumInHalves(
   native: NativeKernels,
@@ -65,34 +66,42 @@ export function sumInHalves(
   count: number,
   work: number,
   out: tf.TensorInfo,
-  args: (start: number, n: number, dst: number) => number[],
+  args: (start: number, n: number, dst: number, spare: number) => number[],
+  spareFloats = 0,
 ): void {
-  const whole = ptr(backend, out);
-  if (count >= 2 && worthSplitting(work)) {
-    const mine = count - (count >> 1);
-    const partial = zeros(backend, out.shape);
-    let helperMayWrite = false;
-    try {
-      const dst = ptr(backend, partial);
-      const theirs = args(mine, count - mine, dst);
-      const redo = () => {
-        f32(backend, partial).fill(0);
-        call(native, exportName, theirs);
-      };
-      let split: boolean;
+  const size = tf.util.sizeFromShape(out.shape);
+  const mySpare = spareFloats > 0 ? backend.makeOutput([spareFloats], "float32") : undefined;
+  try {
+    const whole = ptr(backend, out);
+    const spare = mySpare ? ptr(backend, mySpare) : 0;
+    if (count >= 2 && worthSplitting(work)) {
+      const mine = count - (count >> 1);
+      const partial = zeros(backend, [size + spareFloats]);
+      let helperMayWrite = false;
       try {
-        split = splitOnHelper(backend.wasm, exportName, theirs, () => call(native, exportName, args(0, mine, whole)), redo);
-      } catch (err) {
-        helperMayWrite = true;
-        throw err;
+        const dst = ptr(backend, partial);
+        const theirs = args(mine, count - mine, dst, dst + size * 4);
+        const redo = () => {
+          f32(backend, partial).fill(0);
+          call(native, exportName, theirs);
+        };
+        let split: boolean;
+        try {
+          split = splitOnHelper(backend.wasm, exportName, theirs, () => call(native, exportName, args(0, mine, whole, spare)), redo);
+        } catch (err) {
+          helperMayWrite = true;
+          throw err;
+        }
+        if (split) {
+          native.binary_rows(whole, dst, whole, 1, size, 0, 0, 0);
+          return;
+        }
+      } finally {
+        if (!helperMayWrite) backend.disposeData(partial.dataId);
       }
-      if (split) {
-        native.binary_rows(whole, dst, whole, 1, tf.util.sizeFromShape(out.shape), 0, 0, 0);
-        return;
-      }
-    } finally {
-      if (!helperMayWrite) backend.disposeData(partial.dataId);
     }
+    call(native, exportName, args(0, count, whole, spare));
+  } finally {
+    if (mySpare) backend.disposeData(mySpare.dataId);
   }
-  call(native, exportName, args(0, count, whole));
 }

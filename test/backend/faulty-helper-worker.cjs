@@ -9,10 +9,11 @@ const { workerData } = require("worker_threads");
 const { serveHelper } = require(path.join(__dirname, "..", "..", "lib", "backend", "helper-worker.cjs"));
 
 const { block, codes } = workerData.testData;
-const faults = new Int32Array(block); // [0] armed fault code (0: none), [1] its milliseconds, [2] always 0
+const faults = new Int32Array(block); // [0] armed fault code (0: none), [1] its milliseconds, [2] always 0, [3] trap's argument
 const FAULT = 0;
 const MS = 1;
 const SLEEP = 2;
+const TRAP_ARG = 3;
 let current = 0; // the fault of the job being handled
 
 function sleep() {
@@ -29,7 +30,7 @@ serveHelper(workerData, {
   },
   run(fn, args) {
     if (current === codes.throw) throw new Error("fault injected by a test (throw)");
-    if (current === codes.trap) args[0] = -16; // a pointer at the top of the 4 GiB space: the wasm traps
+    if (current === codes.trap) args[Atomics.load(faults, TRAP_ARG)] = -16; // a pointer at the top of the 4 GiB space: the wasm traps
     fn(...args);
     if (current === codes["throw-after-run"]) throw new Error("fault injected by a test after the kernel wrote its output");
   },

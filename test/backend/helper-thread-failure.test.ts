@@ -61,7 +61,7 @@ describe("helper thread failures", () => {
         const dataIds = (tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds();
         const calls = helperCalls();
         // A stalled worker sleeps 6 s: long enough that "did not wait for it" holds even on a loaded machine.
-        assert.equal(armHelperFault(m, fault, fault === "stall" ? 6000 : 1500), true);
+        assert.equal(armHelperFault(m, fault, fault === "stall" ? 6000 : 1500, c.trapArg), true);
         const started = performance.now();
         const got = await onBackend("wasm", c.build(BATCH));
         const took = performance.now() - started;

@@ -26,6 +26,9 @@ const convCases: Case[] = [
   { n: 1, h: 15, w: 14, cin: 3, k: 7, s: 2, pad: "same", cout: 6 },
   // A small output: the filter gradient sums groups of images (5 of 12 positions each, then the last 2).
   { n: 7, h: 4, w: 3, cin: 6, k: 3, s: 1, pad: "same", cout: 9 },
+  // 3x3 stride 1 from 16 channels: Winograd's filter gradient, with odd sizes (blocks cut by the edge) and tails.
+  { n: 2, h: 7, w: 9, cin: 16, k: 3, s: 1, pad: "same", cout: 17 },
+  { n: 3, h: 6, w: 5, cin: 18, k: 3, s: 1, pad: "valid", cout: 16 },
 ];
 
 function label(c: Case): string {

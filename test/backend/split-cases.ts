@@ -14,6 +14,8 @@ export interface SplitCase {
   build(n: number): () => tf.Tensor;
   /** Helper jobs one call runs at batch n, where that is not one job for n >= 2 (a kernel made of several calls). */
   jobs?(n: number): number;
+  /** The argument the "trap" fault points past the memory: one the kernel first touches at offset 0 (default 0). */
+  trapArg?: number;
 }
 
 function tensorOf(shape: number[], seed: number): tf.Tensor {
@@ -39,6 +41,19 @@ export const SPLIT_CASES: SplitCase[] = [
     // Four phases of 121k, 64k, 60k and 32k multiply-adds per image (their taps are 2x2, 2x1, 1x2, 1x1): at batch
     // 3 only the first is worth splitting, at batch 5 the first three.
     jobs: (n) => (n < 2 ? 0 : n < 5 ? 1 : 3),
+  },
+  {
+    kernel: "Conv2DBackpropFilter (Winograd, 16 channels)",
+    exportName: "winograd_filter_grad_tiles",
+    build: (n) => () =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x: tensorOf([n, 16, 15, 16], 13), dy: tensorOf([n, 16, 15, 17], 14) }, {
+        strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 16, 17],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    // Split by blocks of dy, not images: 64 blocks per image, worth splitting from batch 2 on.
+    jobs: (n) => (n < 2 ? 0 : 1),
+    // x is read at an offset (the part's first block), which a pointer near the top of memory wraps around;
+    // the part's own scratch is written at offset 0 first.
+    trapArg: 2,
   },
   {
     kernel: "MaxPoolGrad",
