@@ -688,6 +688,23 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
  * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch, tile t written at
  * v + (t - t0)*ci + k*plane; four channels at a time.
  */
+/* q = B^T p B for a 4x4 patch p of four channels, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+INLINE void wino_patch(const v128_t p[16], v128_t q[16]) {
+  v128_t t[16];
+  for (int j = 0; j < 4; j++) { /* rows: t = B^T p */
+    t[0 * 4 + j] = wasm_f32x4_sub(p[0 * 4 + j], p[2 * 4 + j]);
+    t[1 * 4 + j] = wasm_f32x4_add(p[1 * 4 + j], p[2 * 4 + j]);
+    t[2 * 4 + j] = wasm_f32x4_sub(p[2 * 4 + j], p[1 * 4 + j]);
+    t[3 * 4 + j] = wasm_f32x4_sub(p[1 * 4 + j], p[3 * 4 + j]);
+  }
+  for (int i = 0; i < 4; i++) { /* columns: (B^T p) B */
+    q[i * 4 + 0] = wasm_f32x4_sub(t[i * 4 + 0], t[i * 4 + 2]);
+    q[i * 4 + 1] = wasm_f32x4_add(t[i * 4 + 1], t[i * 4 + 2]);
+    q[i * 4 + 2] = wasm_f32x4_sub(t[i * 4 + 2], t[i * 4 + 1]);
+    q[i * 4 + 3] = wasm_f32x4_sub(t[i * 4 + 1], t[i * 4 + 3]);
+  }
+}
+
 static void wino_input(const float *x, float *v, long plane, int h, int w, int ci, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
     int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
@@ -706,26 +723,14 @@ static void wino_input(const float *x, float *v, long plane, int h, int w, int c
             p[i * 4 + j] = wasm_v128_load(tmp);
           }
         }
-      for (int j = 0; j < 4; j++) { /* rows: q = B^T p */
-        q[0 * 4 + j] = wasm_f32x4_sub(p[0 * 4 + j], p[2 * 4 + j]);
-        q[1 * 4 + j] = wasm_f32x4_add(p[1 * 4 + j], p[2 * 4 + j]);
-        q[2 * 4 + j] = wasm_f32x4_sub(p[2 * 4 + j], p[1 * 4 + j]);
-        q[3 * 4 + j] = wasm_f32x4_sub(p[1 * 4 + j], p[3 * 4 + j]);
-      }
-      for (int i = 0; i < 4; i++) { /* columns: (B^T p) B */
-        v128_t r[4];
-        r[0] = wasm_f32x4_sub(q[i * 4 + 0], q[i * 4 + 2]);
-        r[1] = wasm_f32x4_add(q[i * 4 + 1], q[i * 4 + 2]);
-        r[2] = wasm_f32x4_sub(q[i * 4 + 2], q[i * 4 + 1]);
-        r[3] = wasm_f32x4_sub(q[i * 4 + 1], q[i * 4 + 3]);
-        for (int j = 0; j < 4; j++) {
-          float *o = out + (long)(i * 4 + j) * plane + c;
-          if (full) wasm_v128_store(o, r[j]);
-          else {
-            float tmp[4];
-            wasm_v128_store(tmp, r[j]);
-            for (int l = 0; l < ci - c; l++) o[l] = tmp[l];
-          }
+      wino_patch(p, q);
+      for (int k = 0; k < 16; k++) {
+        float *o = out + (long)k * plane + c;
+        if (full) wasm_v128_store(o, q[k]);
+        else {
+          float tmp[4];
+          wasm_v128_store(tmp, q[k]);
+          for (int l = 0; l < ci - c; l++) o[l] = tmp[l];
         }
       }
     }
@@ -803,8 +808,9 @@ void winograd_tiles(const float *x, const float *u, float *scratch, float *y, in
  * Winograd F(3x3, 2x2) for the filter gradient of a 3x3 stride-1 convolution: each 2x2 block of dy and the 4x4
  * patch of x under it contribute dW = A^T [(G g G^T) (.) (B^T d B)] A, so the sum over all blocks is taken in the
  * transformed domain, M[k][ci][co] = sum over tiles of V[k][tile][ci] * U[k][tile][co] (16 sums, by dw_tile), and
- * transformed back once: 16 products per tile and channel pair instead of 36. Here
- * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 -1 0 1], G = [1 0; 1/2 1/2; 1/2 -1/2; 0 1], A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1].
+ * transformed back once: 16 products per tile and channel pair instead of 36. Here B^T is the forward
+ * transform's (wino_patch), G = [1 0; 1/2 1/2; 1/2 -1/2; 0 -1] and A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1] (the usual
+ * F(3x3, 2x2) negates the last rows of both B^T and G instead; the two signs cancel).
  * Tile t = (b*th + ty)*tw + tx covers dy rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (zero beyond oh, ow) and x rows
  * 2ty - pt .. 2ty - pt + 3, columns 2tx - pl .. + 3 (zero outside the image).
  */
@@ -827,26 +833,14 @@ static void wgrad_input(const float *x, float *v, long plane, int h, int w, int 
           p[i * 4 + j] = wasm_v128_load(tmp);
         }
       }
-    for (int j = 0; j < 4; j++) { /* rows: q = B^T p */
-      q[0 * 4 + j] = wasm_f32x4_sub(p[0 * 4 + j], p[2 * 4 + j]);
-      q[1 * 4 + j] = wasm_f32x4_add(p[1 * 4 + j], p[2 * 4 + j]);
-      q[2 * 4 + j] = wasm_f32x4_sub(p[2 * 4 + j], p[1 * 4 + j]);
-      q[3 * 4 + j] = wasm_f32x4_sub(p[3 * 4 + j], p[1 * 4 + j]);
-    }
-    for (int i = 0; i < 4; i++) { /* columns: (B^T p) B */
-      v128_t r[4];
-      r[0] = wasm_f32x4_sub(q[i * 4 + 0], q[i * 4 + 2]);
-      r[1] = wasm_f32x4_add(q[i * 4 + 1], q[i * 4 + 2]);
-      r[2] = wasm_f32x4_sub(q[i * 4 + 2], q[i * 4 + 1]);
-      r[3] = wasm_f32x4_sub(q[i * 4 + 3], q[i * 4 + 1]);
-      for (int j = 0; j < 4; j++) {
-        float *o = v + (long)(i * 4 + j) * plane + c;
-        if (n == 4) wasm_v128_store(o, r[j]);
-        else {
-          float tmp[4];
-          wasm_v128_store(tmp, r[j]);
-          for (int l = 0; l < n; l++) o[l] = tmp[l];
-        }
+    wino_patch(p, q);
+    for (int k = 0; k < 16; k++) {
+      float *o = v + (long)k * plane + c;
+      if (n == 4) wasm_v128_store(o, q[k]);
+      else {
+        float tmp[4];
+        wasm_v128_store(tmp, q[k]);
+        for (int l = 0; l < n; l++) o[l] = tmp[l];
       }
     }
   }
@@ -876,14 +870,14 @@ static void wgrad_dy(const float *dy, float *u, long plane, int oh, int ow, int 
       t[0 * 2 + j] = g[0 * 2 + j];
       t[1 * 2 + j] = wasm_f32x4_mul(half, wasm_f32x4_add(g[0 * 2 + j], g[1 * 2 + j]));
       t[2 * 2 + j] = wasm_f32x4_mul(half, wasm_f32x4_sub(g[0 * 2 + j], g[1 * 2 + j]));
-      t[3 * 2 + j] = g[1 * 2 + j];
+      t[3 * 2 + j] = wasm_f32x4_neg(g[1 * 2 + j]);
     }
     for (int i = 0; i < 4; i++) { /* columns: (G g) G^T (4 x 4) */
       v128_t r[4];
       r[0] = t[i * 2 + 0];
       r[1] = wasm_f32x4_mul(half, wasm_f32x4_add(t[i * 2 + 0], t[i * 2 + 1]));
       r[2] = wasm_f32x4_mul(half, wasm_f32x4_sub(t[i * 2 + 0], t[i * 2 + 1]));
-      r[3] = t[i * 2 + 1];
+      r[3] = wasm_f32x4_neg(t[i * 2 + 1]);
       for (int j = 0; j < 4; j++) {
         float *o = u + (long)(i * 4 + j) * plane + c;
         if (n == 4) wasm_v128_store(o, r[j]);
