@@ -76,7 +76,7 @@ export function wasmOneThread(env: Env = process.env): boolean {
   return on || older;
 }
 
-/** LESSONS_WASM_NO_WINOGRAD=1: 3x3 convolutions computed directly instead of with Winograd's transform. */
+/** LESSONS_WASM_NO_WINOGRAD=1: 3x3 convolutions and their filter gradients computed directly instead of with Winograd's transforms. */
 export function wasmNoWinograd(env: Env = process.env): boolean {
   return flag(env, "LESSONS_WASM_NO_WINOGRAD", "no Winograd convolutions");
 }
