@@ -688,6 +688,23 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
  * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch, tile t written at
  * v + (t - t0)*ci + k*plane; four channels at a time.
  */
+/* The first n (1..4) floats at p as a vector, zeros after them; and the first n lanes of v stored at p. */
+INLINE v128_t load_lanes(const float *p, int n) {
+  if (n == 4) return wasm_v128_load(p);
+  float tmp[4] = {0, 0, 0, 0};
+  for (int l = 0; l < n; l++) tmp[l] = p[l];
+  return wasm_v128_load(tmp);
+}
+INLINE void store_lanes(float *p, v128_t v, int n) {
+  if (n == 4) {
+    wasm_v128_store(p, v);
+    return;
+  }
+  float tmp[4];
+  wasm_v128_store(tmp, v);
+  for (int l = 0; l < n; l++) p[l] = tmp[l];
+}
+
 /* q = B^T p B for a 4x4 patch p of four channels, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 INLINE void wino_patch(const v128_t p[16], v128_t q[16]) {
   v128_t t[16];
@@ -712,27 +729,11 @@ static void wino_input(const float *x, float *v, long plane, int h, int w, int c
     float *out = v + (long)(t - t0) * ci;
     for (int c = 0; c < ci; c += 4) {
       v128_t p[16], q[16];
-      int full = c + 4 <= ci;
+      int n = min_i(4, ci - c);
       for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) {
-          const float *s = d + ((long)i * w + j) * ci + c;
-          if (full) p[i * 4 + j] = wasm_v128_load(s);
-          else {
-            float tmp[4] = {0, 0, 0, 0};
-            for (int l = 0; l < ci - c; l++) tmp[l] = s[l];
-            p[i * 4 + j] = wasm_v128_load(tmp);
-          }
-        }
+        for (int j = 0; j < 4; j++) p[i * 4 + j] = load_lanes(d + ((long)i * w + j) * ci + c, n);
       wino_patch(p, q);
-      for (int k = 0; k < 16; k++) {
-        float *o = out + (long)k * plane + c;
-        if (full) wasm_v128_store(o, q[k]);
-        else {
-          float tmp[4];
-          wasm_v128_store(tmp, q[k]);
-          for (int l = 0; l < ci - c; l++) o[l] = tmp[l];
-        }
-      }
+      for (int k = 0; k < 16; k++) store_lanes(out + (long)k * plane + c, q[k], n);
     }
   }
 }
@@ -749,15 +750,7 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
     for (int c = 0; c < co; c += 4) {
       int n = min_i(4, co - c);
       v128_t p[16], q[8];
-      for (int k = 0; k < 16; k++) {
-        const float *s = src + k * plane + c;
-        if (n == 4) p[k] = wasm_v128_load(s);
-        else {
-          float tmp[4] = {0, 0, 0, 0};
-          for (int l = 0; l < n; l++) tmp[l] = s[l];
-          p[k] = wasm_v128_load(tmp);
-        }
-      }
+      for (int k = 0; k < 16; k++) p[k] = load_lanes(src + k * plane + c, n);
       for (int j = 0; j < 4; j++) { /* rows: q = A^T p (2 x 4) */
         q[0 * 4 + j] = wasm_f32x4_add(wasm_f32x4_add(p[0 * 4 + j], p[1 * 4 + j]), p[2 * 4 + j]);
         q[1 * 4 + j] = wasm_f32x4_sub(wasm_f32x4_sub(p[1 * 4 + j], p[2 * 4 + j]), p[3 * 4 + j]);
@@ -771,13 +764,7 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
         for (int j = 0; j < 2; j++) {
           int col = 2 * tx + j;
           if (col >= ow) break;
-          float *o = y + (((long)b * oh + r) * ow + col) * co + c;
-          if (n == 4) wasm_v128_store(o, out2[j]);
-          else {
-            float tmp[4];
-            wasm_v128_store(tmp, out2[j]);
-            for (int l = 0; l < n; l++) o[l] = tmp[l];
-          }
+          store_lanes(y + (((long)b * oh + r) * ow + col) * co + c, out2[j], n);
         }
       }
     }
@@ -825,24 +812,10 @@ static void wgrad_input(const float *x, float *v, long plane, int h, int w, int 
           p[i * 4 + j] = wasm_f32x4_splat(0);
           continue;
         }
-        const float *src = x + (((long)b * h + r) * w + col) * ci + c;
-        if (n == 4) p[i * 4 + j] = wasm_v128_load(src);
-        else {
-          float tmp[4] = {0, 0, 0, 0};
-          for (int l = 0; l < n; l++) tmp[l] = src[l];
-          p[i * 4 + j] = wasm_v128_load(tmp);
-        }
+        p[i * 4 + j] = load_lanes(x + (((long)b * h + r) * w + col) * ci + c, n);
       }
     wino_patch(p, q);
-    for (int k = 0; k < 16; k++) {
-      float *o = v + (long)k * plane + c;
-      if (n == 4) wasm_v128_store(o, q[k]);
-      else {
-        float tmp[4];
-        wasm_v128_store(tmp, q[k]);
-        for (int l = 0; l < n; l++) o[l] = tmp[l];
-      }
-    }
+    for (int k = 0; k < 16; k++) store_lanes(v + (long)k * plane + c, q[k], n);
   }
 }
 
@@ -858,13 +831,7 @@ static void wgrad_dy(const float *dy, float *u, long plane, int oh, int ow, int 
           g[i * 2 + j] = wasm_f32x4_splat(0);
           continue;
         }
-        const float *src = dy + (((long)b * oh + r) * ow + col) * co + c;
-        if (n == 4) g[i * 2 + j] = wasm_v128_load(src);
-        else {
-          float tmp[4] = {0, 0, 0, 0};
-          for (int l = 0; l < n; l++) tmp[l] = src[l];
-          g[i * 2 + j] = wasm_v128_load(tmp);
-        }
+        g[i * 2 + j] = load_lanes(dy + (((long)b * oh + r) * ow + col) * co + c, n);
       }
     for (int j = 0; j < 2; j++) { /* rows: t = G g (4 x 2) */
       t[0 * 2 + j] = g[0 * 2 + j];
@@ -878,15 +845,7 @@ static void wgrad_dy(const float *dy, float *u, long plane, int oh, int ow, int 
       r[1] = wasm_f32x4_mul(half, wasm_f32x4_add(t[i * 2 + 0], t[i * 2 + 1]));
       r[2] = wasm_f32x4_mul(half, wasm_f32x4_sub(t[i * 2 + 0], t[i * 2 + 1]));
       r[3] = wasm_f32x4_neg(t[i * 2 + 1]);
-      for (int j = 0; j < 4; j++) {
-        float *o = u + (long)(i * 4 + j) * plane + c;
-        if (n == 4) wasm_v128_store(o, r[j]);
-        else {
-          float tmp[4];
-          wasm_v128_store(tmp, r[j]);
-          for (int l = 0; l < n; l++) o[l] = tmp[l];
-        }
-      }
+      for (int j = 0; j < 4; j++) store_lanes(u + (long)(i * 4 + j) * plane + c, r[j], n);
     }
   }
 }
