@@ -94,22 +94,13 @@ function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.back
   return out;
 }
 
-/** W [KH, KW, Cin, Cout] -> W' [KH, KW, Cout, Cin] with W'[i, j, o, c] = W[KH-1-i, KW-1-j, c, o]. */
+/**
+ * W [KH, KW, Cin, Cout] -> W' [KH, KW, Cout, Cin] with W'[i, j, o, c] = W[KH-1-i, KW-1-j, c, o]: every tap, as the
+ * one phase of stride 1 (phaseFilter's buffer, 4 floats longer than the shape says).
+ */
 function flipSwapFilter(backend: WasmBackendLike, filter: tf.TensorInfo): tf.TensorInfo {
   const [kh, kw, ci, co] = as4D(filter.shape, "filter");
-  const out = backend.makeOutput([kh, kw, co, ci], "float32");
-  const w = f32(backend, filter);
-  const d = f32(backend, out);
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const srcBase = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-      const dstBase = (i * kw + j) * co * ci;
-      for (let c = 0; c < ci; c++) {
-        for (let o = 0; o < co; o++) d[dstBase + o * ci + c] = w[srcBase + c * co + o];
-      }
-    }
-  }
-  return out;
+  return reshaped(phaseFilter(backend, filter, 0, 0, kh, kw, 1, 1), [kh, kw, co, ci]);
 }
 
 /**
