@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
-import { leadingSplit } from "./reduce-leading";
+import { divideBy, leadingSplit, sumRows } from "./reduce-leading";
 import { runInHalves, sumInHalves } from "./split-work";
 import { KernelArgs, WasmBackendLike, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
@@ -45,15 +45,12 @@ function moments(args: KernelArgs<LessonsMomentsInputs, LessonsMomentsAttrs>): t
   const shape = keepDims ? [...new Array<number>(k).fill(1), ...x.shape.slice(k)] : x.shape.slice(k);
   const mean = backend.makeOutput(shape, "float32");
   const variance = backend.makeOutput(shape, "float32");
-  const xp = ptr(backend, x);
+  const [xp, mp] = [ptr(backend, x), ptr(backend, mean)];
   // The same sums and divisions as the Mean kernel (reduce-leading.ts) gives for each of tfjs's two means.
-  sumInHalves(native, backend, "sum_rows", rows, rows * cols, mean, (r0, n, dst) => [xp + r0 * cols * 4, dst, n, cols]);
-  const m = f32(backend, mean);
-  for (let j = 0; j < cols; j++) m[j] /= rows;
-  const mp = ptr(backend, mean);
+  sumRows(backend, xp, mean, rows, cols);
+  divideBy(backend, mean, rows);
   sumInHalves(native, backend, "sq_dev_rows", rows, 2 * rows * cols, variance, (r0, n, dst) => [xp + r0 * cols * 4, mp, dst, n, cols]);
-  const v = f32(backend, variance);
-  for (let j = 0; j < cols; j++) v[j] /= rows;
+  divideBy(backend, variance, rows);
   return [mean, variance];
 }
 

@@ -27,15 +27,18 @@ function reduceLeading(name: "Sum" | "Mean", args: ReduceArgs): tf.TensorInfo {
   const rest = x.shape.slice(k);
   const out = backend.makeOutput(keepDims ? [...new Array<number>(k).fill(1), ...rest] : rest, "float32");
   sumRows(backend, ptr(backend, x), out, rows, cols);
-  if (name === "Mean") {
-    const view = backend.typedArrayFromHeap(out) as Float32Array;
-    for (let i = 0; i < view.length; i++) view[i] /= rows;
-  }
+  if (name === "Mean") divideBy(backend, out, rows);
   return out;
 }
 
+/** out /= n in place, value by value: a mean from its sum, as tfjs's Mean divides (moments.ts does the same). */
+export function divideBy(backend: WasmBackendLike, out: tf.TensorInfo, n: number): void {
+  const view = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let i = 0; i < view.length; i++) view[i] /= n;
+}
+
 /** out[j] = sum over rows of x[i][j]; big inputs split by rows over the helper thread (two partial sums added). */
-function sumRows(backend: WasmBackendLike, x: number, out: tf.TensorInfo, rows: number, cols: number): void {
+export function sumRows(backend: WasmBackendLike, x: number, out: tf.TensorInfo, rows: number, cols: number): void {
   sumInHalves(compiledKernels(backend)!, backend, "sum_rows", rows, rows * cols, out, (r0, n, dst) => [x + r0 * cols * 4, dst, n, cols]);
 }
 
