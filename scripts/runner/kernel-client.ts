@@ -64,6 +64,8 @@ interface Pending {
 }
 
 const SEND_TIMEOUT_MS = 2000;
+/** How long a cell waits for the round trip that collects output sent after its idle. */
+const DRAIN_TIMEOUT_MS = 2000;
 
 class PortTakenError extends Error {
   constructor() {
@@ -325,8 +327,11 @@ export class Kernel {
     }
     if (r === "dead") return result("dead");
     // tslab answers "abort" to requests that arrive within ~200 ms after a failed one.
-    // Outputs end with the "idle" status; it follows the reply closely.
+    // Outputs end with the "idle" status; it follows the reply closely. Deno's kernel (2.9) sends a cell's last
+    // console output and displays through a queue that its idle skips, so they can come after it. A kernel_info
+    // round trip while the cell's outputs are still collected lets them arrive.
     await this.waitFor(p, () => p.state.idle, 2000);
+    await this.sync(DRAIN_TIMEOUT_MS);
     const status = (p.reply!.content as { status?: string }).status;
     return result(status === "ok" ? "ok" : "error");
   }
