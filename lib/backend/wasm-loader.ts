@@ -68,6 +68,27 @@ function workerScriptFile(dir: string): string {
 }
 
 /** The emscripten module of one of the wasm builds, started with real file paths. */
+const ERROR_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
+
+type ErrorListener = (...args: unknown[]) => void;
+
+function processErrorListeners(): Map<string, ErrorListener[]> {
+  return new Map(ERROR_EVENTS.map((e) => [e, process.listeners(e as "uncaughtException") as ErrorListener[]]));
+}
+
+/**
+ * The emscripten glue, run under Node, adds process listeners that rethrow every uncaught exception and unhandled
+ * rejection, which turns them into a crash: a promise that nobody awaited in a notebook cell would kill the kernel
+ * (tslab reports it and carries on) and the learner would lose every variable. They are removed again.
+ */
+function removeListenersAddedSince(before: Map<string, ErrorListener[]>): void {
+  for (const [event, had] of before) {
+    for (const listener of process.listeners(event as "uncaughtException") as ErrorListener[]) {
+      if (!had.includes(listener)) process.removeListener(event, listener);
+    }
+  }
+}
+
 async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
   const threaded = threads > 1;
   const dir = path.join(packageDir(), "wasm-out");
@@ -77,12 +98,14 @@ async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
     if (!fs.existsSync(f)) throw new Error(`${f} is missing; reinstall @tensorflow/tfjs-backend-wasm 4.22.0 (npm ci).`);
   }
   const factory = nodeRequire()(script) as Factory;
+  const before = processErrorListeners();
   const module = await factory({
     locateFile: (file: string) =>
       file.endsWith(".wasm") ? binary : file.endsWith(".worker.js") ? workerScriptFile(dir) : path.join(dir, file),
     mainScriptUrlOrBlob: script,
     print: () => undefined,
   });
+  removeListenersAddedSince(before);
   const initWithThreadsCount = module.cwrap("init_with_threads_count", null, ["number"]);
   module.tfjs = {
     init: module.cwrap("init", null, []),
