@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
 import { activateWasm } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
+import { installFreeingBackprop } from "./backend/free-gradients";
 import { kernelBuildChoice } from "./backend/kernel-build";
 import { registerLeanGradients } from "./backend/gradients";
 import { nodeRequire } from "./node-require";
@@ -85,6 +86,7 @@ async function chooseBackend(options: SetupBackendOptions): Promise<BackendInfo>
     try {
       const info = await tryBackend(name, threads);
       registerLeanGradients();
+      installFreeingBackprop();
       const why = forced ? `forced by ${options.backend ? "options.backend" : "LESSONS_BACKEND"}: ${info.reason}` : info.reason;
       return { ...info, reason: [why, ...skipped].join("; ") };
     } catch (err) {
