@@ -26,7 +26,7 @@ import { setupBackend, BackendInfo } from "../lib/backend";
 import { kernelBuildChoice } from "../lib/backend/kernel-build";
 import { BenchOptions, parseBenchArgs } from "./bench/options";
 import { formatProfile, profileJson, profileWorkload } from "./bench/profile";
-import { compareWithPeers, isBimodal, peerThreadCounts, pooledStepStats, roundSchedule, roundTo, targetVerdict } from "./bench/stats";
+import { compareWithPeers, isBimodal, median, peerThreadCounts, pooledStepStats, roundSchedule, roundTo, targetVerdict } from "./bench/stats";
 import { loadExeca } from "./kernel/load-execa";
 import { runTorchCeiling, runTorchPeer, torchPython, torchVersion } from "./bench/torch";
 import { flopsPerStep, prepareWorkload, timeSteps, workloadById } from "./bench/workload";
@@ -60,7 +60,11 @@ interface Result {
   roundMedians: number[];
   steps: number;
   rounds: number;
-  /** Ours with --ceiling: gflops over our matrix kernel's GFLOP/s on all threads in the build in use. */
+  /**
+   * Ours with --ceiling: our matrix kernel's GFLOP/s on all threads in the build in use, measured just before each
+   * round (the machine's speed drifts between rounds), and the median over rounds of the round's GFLOP/s over it.
+   */
+  roundCeilingGflops?: number[];
   ceilingShare?: number;
   /** Ours only: our median over the fastest PyTorch median (and that configuration's threads)... */
   ratio?: number;
@@ -152,14 +156,16 @@ function summarize(id: string, backend: string, threads: number, runs: RoundRun[
 }
 
 /** All rounds of one workload; returns our row first, then one row per PyTorch configuration that ran. */
-async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean, ceilingGflops?: number): Promise<Result[]> {
+async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, torchOk: boolean): Promise<Result[]> {
   const contenders: Contender[] = [{ kind: "ours" }];
   if (opts.runtime === "deno") contenders.push({ kind: "deno" });
   if (torchOk) for (const threads of peerThreadCounts(info.threads)) contenders.push({ kind: "torch", threads });
   const runs = new Map<Contender, RoundRun[]>(contenders.map((c) => [c, []]));
+  const roundCeilings: number[] = [];
   for (const { round, contender } of roundSchedule(opts.rounds, contenders)) {
     const name = label(contender, info);
     loadSamples.push(os.loadavg()[0]);
+    if (contender.kind === "ours" && opts.ceiling && info.name === "wasm") roundCeilings.push((await wasmCeiling(kernelBuildChoice().build, info.threads, 5)).bestGflops);
     try {
       const r =
         contender.kind === "torch" ? await runTorchPeer(id, opts.warmup, opts.steps, contender.threads) : await runOurs(id, opts, info, contender.kind === "ours" ? "node" : "deno");
@@ -177,7 +183,10 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
   }
   const flops = flopsPerStep(workloadById(id));
   const ours = summarize(id, info.name, info.threads, runs.get(contenders[0])!, opts.rounds, flops);
-  if (ceilingGflops) ours.ceilingShare = roundTo(ours.gflops / ceilingGflops, 3);
+  if (roundCeilings.length > 0) {
+    ours.roundCeilingGflops = roundCeilings.map((g) => roundTo(g, 1));
+    ours.ceilingShare = roundTo(median(ours.roundMedians.map((ms, r) => flops / (ms * 1e6) / roundCeilings[r]!)), 3);
+  }
   const onDeno = contenders.filter((c) => c.kind === "deno").map((c) => ({ ...summarize(id, `${info.name} (Deno)`, info.threads, runs.get(c)!, opts.rounds, flops), runtime: "deno" as const }));
   const peers = contenders
     .filter((c) => c.kind === "torch" && runs.get(c)!.length > 0)
@@ -208,7 +217,7 @@ function printTable(results: Result[], opts: BenchOptions, torchNote: string | u
   for (const r of results) {
     const byMedian = r.ratio !== undefined ? `${r.ratio.toFixed(2)} (vs x${r.ratioVsThreads})` : r.fastestPeer ? "fastest median" : "";
     const byFastest = r.ratioFastest !== undefined ? `${r.ratioFastest.toFixed(2)} (vs x${r.ratioFastestVsThreads})` : "";
-    const share = r.ceilingShare !== undefined ? `${Math.round(100 * r.ceilingShare)}%` : "";
+    const share = r.ceilingShare !== undefined ? `${Math.round(100 * r.ceilingShare)}% of ${r.roundCeilingGflops!.map((g) => g.toFixed(0)).join("/")}` : "";
     console.log(
       `| ${r.workload} | ${r.backend} | ${r.threads} | ${ms(r.stepMs)} (${ms(r.p25Ms)}-${ms(r.p75Ms)})${r.bimodal ? " BIMODAL" : ""} | ${ms(r.minMs)} | ` +
         `${r.epochS.toFixed(1)} | ${r.imagesPerS} | ${r.gflops.toFixed(1)} | ${share} | ${r.peakRssMB} | ${byMedian} | ${byFastest} |`,
@@ -301,26 +310,22 @@ async function main(): Promise<void> {
     }
   }
 
-  let ceilingGflops: number | undefined;
   const ceilingLines: string[] = [];
   if (opts.ceiling && info.name === "wasm") {
     loadSamples.push(os.loadavg()[0]);
     const rows = await measureCeilings(info, torchOk);
-    const ours = rows.find((r) => r.what === `wasm ${kernelBuildChoice().build}` && r.threads === info.threads);
-    ceilingGflops = ours?.bestGflops;
-    ceilingLines.push(...formatCeiling(rows));
-    if (ceilingGflops) {
-      ceilingLines.push(
-        `"of ceiling": a workload's GFLOP/s (conv and dense FLOPs as direct convolution; Winograd's saving counts as ` +
-          `speed) over ${ceilingGflops.toFixed(1)}, the ${kernelBuildChoice().build} build on ${info.threads} thread(s).`,
-      );
-    }
+    ceilingLines.push(
+      ...formatCeiling(rows),
+      `"of ceiling": a workload's GFLOP/s (conv and dense FLOPs as direct convolution; Winograd's saving counts as ` +
+        `speed) over the ${kernelBuildChoice().build} build's ceiling on ${info.threads} thread(s), measured again just ` +
+        `before each of our rounds (fastest of 5 trials; the column lists them, in GFLOP/s); the median of the rounds' shares.`,
+    );
     if (opts.json) console.log(JSON.stringify({ ceiling: rows }));
   }
 
   const results: Result[] = [];
   for (const id of opts.workloads) {
-    const rows = await benchWorkload(id, opts, info, torchOk, ceilingGflops);
+    const rows = await benchWorkload(id, opts, info, torchOk);
     results.push(...rows);
     if (opts.json) for (const r of rows) console.log(JSON.stringify(r));
   }
