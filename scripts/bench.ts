@@ -61,8 +61,8 @@ interface Result {
   steps: number;
   rounds: number;
   /**
-   * Ours with --ceiling: our matrix kernel's GFLOP/s on all threads in the build in use, measured just before each
-   * round (the machine's speed drifts between rounds), and the median over rounds of the round's GFLOP/s over it.
+   * Ours with --ceiling: our matrix kernel's GFLOP/s on all threads in the build in use, measured at the end of
+   * each round (the machine's speed drifts between rounds), and the median over rounds of the round's GFLOP/s over it.
    */
   roundCeilingGflops?: number[];
   ceilingShare?: number;
@@ -165,7 +165,6 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
   for (const { round, contender } of roundSchedule(opts.rounds, contenders)) {
     const name = label(contender, info);
     loadSamples.push(os.loadavg()[0]);
-    if (contender.kind === "ours" && opts.ceiling && info.name === "wasm") roundCeilings.push((await wasmCeiling(kernelBuildChoice().build, info.threads, 5)).bestGflops);
     try {
       const r =
         contender.kind === "torch" ? await runTorchPeer(id, opts.warmup, opts.steps, contender.threads) : await runOurs(id, opts, info, contender.kind === "ours" ? "node" : "deno");
@@ -180,6 +179,9 @@ async function benchWorkload(id: string, opts: BenchOptions, info: BackendInfo, 
       if (contender.kind !== "torch") throw new Error(`Workload ${id} (${name}, round ${round}) failed in its child process: ${why}`);
       console.error(`PyTorch peer (${contender.threads} thread(s)) for ${id}, round ${round}, failed: ${why}`);
     }
+    // At the end of each round, so that its full-load trials do not run just before one contender's steps.
+    const roundOver = contender === contenders[contenders.length - 1];
+    if (roundOver && opts.ceiling && info.name === "wasm") roundCeilings.push((await wasmCeiling(kernelBuildChoice().build, info.threads, 5)).bestGflops);
   }
   const flops = flopsPerStep(workloadById(id));
   const ours = summarize(id, info.name, info.threads, runs.get(contenders[0])!, opts.rounds, flops);
@@ -317,8 +319,8 @@ async function main(): Promise<void> {
     ceilingLines.push(
       ...formatCeiling(rows),
       `"of ceiling": a workload's GFLOP/s (conv and dense FLOPs as direct convolution; Winograd's saving counts as ` +
-        `speed) over the ${kernelBuildChoice().build} build's ceiling on ${info.threads} thread(s), measured again just ` +
-        `before each of our rounds (fastest of 5 trials; the column lists them, in GFLOP/s); the median of the rounds' shares.`,
+        `speed) over the ${kernelBuildChoice().build} build's ceiling on ${info.threads} thread(s), measured again at the ` +
+        `end of each round (fastest of 5 trials; the column lists them, in GFLOP/s); the median of the rounds' shares.`,
     );
     if (opts.json) console.log(JSON.stringify({ ceiling: rows }));
   }

@@ -110,7 +110,7 @@ describe("npm run bench", () => {
     assert.deepEqual(ceiling.map((c) => `${c.what} x${c.threads}`), wanted);
     for (const c of ceiling) assert.ok(c.bestGflops > 0 && c.bestGflops >= c.medianGflops, JSON.stringify(c));
     const mine = ceiling.find((c) => c.what === "wasm relaxed-simd" && c.threads === threads)!;
-    // The share is taken against the ceiling measured again just before the round (the machine's speed drifts).
+    // The share is taken against the ceiling measured again at the end of the round (the machine's speed drifts).
     const again = row.roundCeilingGflops as number[];
     assert.equal(again.length, 1);
     assert.ok(again[0]! > 0 && again[0]! < 3 * mine.bestGflops, JSON.stringify({ again, mine }));
