@@ -14,7 +14,7 @@ import {
   depthwiseConv2dNativeBackpropInputConfig,
 } from "./conv-grads";
 import { maxPoolGradConfig } from "./pool-grads";
-import { conv2DConfig } from "./conv-forward";
+import { conv2DConfig, fusedConv2DConfig } from "./conv-forward";
 import { castConfig, identityConfig } from "./share-data";
 import { batchNormGradConfig, fusedBatchNormConfig } from "./batch-norm";
 import { meanConfig, sumConfig } from "./reduce-leading";
@@ -39,6 +39,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
 /** Faster versions of stock kernels (they call the stock kernel outside the cases they speed up). */
 export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
   conv2DConfig,
+  fusedConv2DConfig,
   identityConfig,
   castConfig,
   fusedBatchNormConfig,

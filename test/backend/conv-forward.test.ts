@@ -84,4 +84,22 @@ describe("wasm Conv2D forward", () => {
     const fn = () => tf.conv2d(tf.tensor4d(x, [2, 9, 9, 3]), tf.tensor4d(f, [3, 3, 3, 4]), 1, "same", "NHWC", 2);
     assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "dilated conv2d");
   });
+
+  it("runs FusedConv2D with nothing fused as our Conv2D, and leaves bias and activations to the stock kernel (cpu's numbers)", async () => {
+    const [n, h, w, ci, co] = [8, 24, 24, 32, 40];
+    const x = randomArray(n * h * w * ci, 57);
+    const f = randomArray(ci * co, 58);
+    const b = randomArray(co, 59);
+    const fused = (bias: boolean, activation: "linear" | "relu") => () =>
+      tf.fused.conv2d({ x: tf.tensor4d(x, [n, h, w, ci]), filter: tf.tensor4d(f, [1, 1, ci, co]), strides: 1, pad: "same", bias: bias ? tf.tensor1d(b) : undefined, activation });
+    await tf.setBackend("wasm");
+    assert.equal(await helperThreadReady((tf.findBackend("wasm") as unknown as WasmBackendLike).wasm), true);
+    const kernels = async (fn: () => tf.Tensor) => (await tf.profile(() => tf.tidy(fn))).kernels.map((k) => k.name).filter((k) => !k.endsWith("__op"));
+    const direct = helperCalls("conv2d_forward");
+    assert.deepEqual(await kernels(fused(false, "linear")), ["FusedConv2D"]);
+    assert.ok(helperCalls("conv2d_forward") > direct, "the linear, bias-free case ran our compiled convolution");
+    for (const [bias, activation] of [[false, "linear"], [true, "linear"], [true, "relu"], [false, "relu"]] as const) {
+      assertClose(await onBackend("wasm", fused(bias, activation)), await onBackend("cpu", fused(bias, activation)), TOL, `fused conv2d, bias ${bias}, ${activation}`);
+    }
+  });
 });
