@@ -682,12 +682,6 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
   }
 }
 
-/*
- * Input: for each 4x4 patch at (2*ty, 2*tx) of each image (tile index t = (b*th + ty)*tw + tx), per channel,
- * V[k][t][c] = (B^T d B)[k], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input must hold every patch:
- * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch, tile t written at
- * v + (t - t0)*ci + k*plane; four channels at a time.
- */
 /* The first n (1..4) floats at p as a vector, zeros after them; and the first n lanes of v stored at p. */
 INLINE v128_t load_lanes(const float *p, int n) {
   if (n == 4) return wasm_v128_load(p);
@@ -722,6 +716,12 @@ INLINE void wino_patch(const v128_t p[16], v128_t q[16]) {
   }
 }
 
+/*
+ * Input: for each 4x4 patch at (2*ty, 2*tx) of each image (tile index t = (b*th + ty)*tw + tx), per channel,
+ * V[k][t][c] = (B^T d B)[k], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. The input must hold every patch:
+ * h >= 2*th + 2 and w >= 2*tw + 2 (the caller pads). Tiles t0 .. t0+count-1 of the batch, tile t written at
+ * v + (t - t0)*ci + k*plane; four channels at a time.
+ */
 static void wino_input(const float *x, float *v, long plane, int h, int w, int ci, int th, int tw, int t0, int count) {
   for (int t = t0; t < t0 + count; t++) {
     int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;

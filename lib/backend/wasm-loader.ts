@@ -67,7 +67,6 @@ function workerScriptFile(dir: string): string {
   return file;
 }
 
-/** The emscripten module of one of the wasm builds, started with real file paths. */
 const ERROR_EVENTS = ["uncaughtException", "unhandledRejection"] as const;
 
 type ErrorListener = (...args: unknown[]) => void;
@@ -89,6 +88,7 @@ function removeListenersAddedSince(before: Map<string, ErrorListener[]>): void {
   }
 }
 
+/** The emscripten module of one of the wasm builds, started with real file paths. */
 async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
   const threaded = threads > 1;
   const dir = path.join(packageDir(), "wasm-out");
