@@ -185,7 +185,6 @@ export class NotebookClient {
       const viaNotebookTimeout = run.status === "timeout" && limitMs < cellLimitMs;
       this.fail(i, viaNotebookTimeout ? `${verdict.message}\n(the whole-notebook limit --timeout was reached)` : verdict.message!, verdict.ename!);
     }
-    if (verdict.ok && run.status === "ok") await kernel.sync();
     this.checkLateOutput();
     if (run.status === "error") await sleep(AFTER_ERROR_PAUSE_MS);
     return { ok: verdict.ok, status: run.status, seconds: (Date.now() - t0) / 1000 };

@@ -327,9 +327,10 @@ export class Kernel {
     }
     if (r === "dead") return result("dead");
     // tslab answers "abort" to requests that arrive within ~200 ms after a failed one.
-    // Outputs end with the "idle" status; it follows the reply closely. Deno's kernel (2.9) sends a cell's last
-    // console output and displays through a queue that its idle skips, so they can come after it. A kernel_info
-    // round trip while the cell's outputs are still collected lets them arrive.
+    // Outputs end with the "idle" status; it follows the reply closely. Some come later: Deno's kernel (2.9) sends
+    // a cell's last console output and displays through a queue that its idle skips, and tslab prints a rejection
+    // nobody handled a moment after its reply. A kernel_info round trip while the cell's outputs are still
+    // collected lets them arrive in the cell.
     await this.waitFor(p, () => p.state.idle, 2000);
     await this.sync(DRAIN_TIMEOUT_MS);
     const status = (p.reply!.content as { status?: string }).status;
