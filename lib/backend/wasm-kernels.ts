@@ -15,7 +15,7 @@ import {
 } from "./conv-grads";
 import { maxPoolGradConfig } from "./pool-grads";
 import { conv2DConfig, fusedConv2DConfig } from "./conv-forward";
-import { castConfig, identityConfig } from "./share-data";
+import { castConfig, identityConfig, sliceConfig } from "./share-data";
 import { batchNormGradConfig, fusedBatchNormConfig } from "./batch-norm";
 import { meanConfig, sumConfig } from "./reduce-leading";
 import { batchMatMulConfig } from "./mat-mul";
@@ -42,6 +42,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
   fusedConv2DConfig,
   identityConfig,
   castConfig,
+  sliceConfig,
   fusedBatchNormConfig,
   sumConfig,
   meanConfig,

@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity, Cast, FusedBatchNorm) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity, Cast, Slice, FusedBatchNorm) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -143,6 +143,43 @@ describe("fast wasm kernels match cpu", () => {
     assert.equal(ints.dtype, "int32");
     assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
     tf.dispose([same, ints]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  // Contiguous blocks (whole batches, rows of one image, the whole tensor, nothing) are ours; the rest is stock.
+  for (const [begin, size] of [
+    [[1, 0, 0, 0], [2, -1, -1, -1]],
+    [[0, 0, 0, 0], [3, 5, 4, 7]],
+    [[2, 1, 0, 0], [1, 3, 4, 7]],
+    [[0, 0, 0, 0], [0, 5, 4, 7]],
+    [[1, 0, 1, 2], [2, 5, 2, 3]],
+  ]) {
+    for (const dtype of ["float32", "int32", "bool"] as const) {
+      it(`slice begin ${JSON.stringify(begin)} size ${JSON.stringify(size)} ${dtype}`, async () => {
+        const values = randomArray(3 * 5 * 4 * 7, 41).map((v) => (dtype === "float32" ? v : Math.round(v * 4)));
+        const fn = () => tf.slice(tf.tensor(values, [3, 5, 4, 7], dtype), begin, size);
+        const on = async (b: "cpu" | "wasm") => {
+          await tf.setBackend(b);
+          const t = fn();
+          const out = { shape: t.shape, dtype: t.dtype, values: Array.from(await t.data()) };
+          t.dispose();
+          return out;
+        };
+        assert.deepEqual(await on("wasm"), await on("cpu"));
+      });
+    }
+  }
+
+  it("a slice of the whole tensor shares data safely: disposing the source keeps the slice", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const a = tf.tensor([[1, 2], [3, 4]]);
+    const whole = tf.slice(a, [0, 0], [-1, -1]);
+    const row = tf.slice(a, [1, 0], [1, 2]);
+    a.dispose();
+    assert.deepEqual(Array.from(whole.dataSync()), [1, 2, 3, 4]);
+    assert.deepEqual(Array.from(row.dataSync()), [3, 4]);
+    tf.dispose([whole, row]);
     assert.equal(tf.memory().numTensors, before);
   });
 
