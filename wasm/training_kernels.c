@@ -564,6 +564,36 @@ void conv2d_forward_into(const float *x, const float *w, float *out, int n, int 
 }
 
 /*
+ * In place y[r][c] = act(y[r][c] + bias[c]) over [rows, cols], the bias and activation of a convolution trained
+ * as one kernel (see fused-conv.ts): with_bias 0 skips the bias, relu 1 applies max(v, 0) (relu(NaN) = NaN and
+ * relu(-0) = +0, as tfjs's wasm Relu), relu 0 none. The same numbers as the separate Add and Relu kernels.
+ */
+INLINE void bias_act_op(float *y, const float *bias, int rows, int cols, int with_bias, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int i = 0; i < rows; i++) {
+    float *r = y + (long)i * cols;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      v128_t v = wasm_v128_load(r + j);
+      if (with_bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + j));
+      if (relu) v = wasm_f32x4_max(v, zero);
+      wasm_v128_store(r + j, v);
+    }
+    for (; j < cols; j++) {
+      float v = with_bias ? r[j] + bias[j] : r[j];
+      r[j] = relu ? (v > 0 || v != v ? v : 0.0f) : v;
+    }
+  }
+}
+
+EXPORT(bias_act_rows)
+void bias_act_rows(float *y, const float *bias, int rows, int cols, int with_bias, int relu) {
+  if (with_bias && relu) bias_act_op(y, bias, rows, cols, 1, 1);
+  else if (with_bias) bias_act_op(y, bias, rows, cols, 1, 0);
+  else if (relu) bias_act_op(y, bias, rows, cols, 0, 1);
+}
+
+/*
  * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
  * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
  */

@@ -139,7 +139,7 @@ export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number,
   return out;
 }
 
-function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>): tf.TensorInfo {
+export function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>): tf.TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
   const stock = () => callStock("Conv2D", args);
   const d = attrs.dilations === undefined ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;

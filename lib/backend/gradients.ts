@@ -99,14 +99,16 @@ export const RELU_GRADIENT: tf.GradConfig = {
   // nothing else needs for the backward pass) be freed during the forward pass.
   outputsToSave: [true],
   gradFunc: (dy, saved) => {
-    const [x] = saved;
-    const g = dy as tf.Tensor;
-    const fused = tf.getBackend() === "wasm" && x.dtype === "float32" && tf.getKernel(RELU_GRAD_KERNEL, "wasm") !== undefined;
-    return {
-      x: () => (fused ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(x), "float32"))),
-    };
+    const [y] = saved;
+    return { x: () => reluGradFromOutput(dy as tf.Tensor, y) };
   },
 };
+
+/** ReLU's gradient dy * step(y) from its output y (one compiled kernel on wasm, tfjs's formula elsewhere). */
+export function reluGradFromOutput(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  const fused = tf.getBackend() === "wasm" && y.dtype === "float32" && tf.getKernel(RELU_GRAD_KERNEL, "wasm") !== undefined;
+  return fused ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, x: y }) as tf.Tensor) : tf.mul(dy, tf.cast(tf.step(y), "float32"));
+}
 
 export const MAX_GRADIENT: tf.GradConfig = {
   kernelName: tf.Max,

@@ -44,6 +44,7 @@ export const HELPER_EXPORTS = [
   "moments_grad",
   "winograd_tiles",
   "winograd_filter_grad_tiles",
+  "bias_act_rows",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

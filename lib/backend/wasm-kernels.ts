@@ -25,6 +25,7 @@ import { maxConfig, maxGradConfig } from "./max-reduce";
 import { reluGradConfig } from "./relu-grad";
 import { adamUpdateConfig } from "./fused-adam";
 import { installFusedMoments, momentsConfig, momentsGradConfig } from "./moments";
+import { convBiasActConfig, installFusedConvTraining } from "./fused-conv";
 import { rememberStockKernel } from "./wasm-util";
 
 /** Kernels the stock wasm backend lacks or gets wrong. */
@@ -55,7 +56,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig];
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig];
 
 export function registerWasmTrainingKernels(): void {
   for (const { kernelName } of WASM_FAST_KERNELS) rememberStockKernel(kernelName);
@@ -64,4 +65,5 @@ export function registerWasmTrainingKernels(): void {
     tf.registerKernel(config);
   }
   installFusedMoments();
+  installFusedConvTraining();
 }
