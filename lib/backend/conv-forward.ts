@@ -30,6 +30,12 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   const out = backend.makeOutput([n, oh, ow, co], "float32");
   if (n * oh * ow * co === 0) return out;
   const [xp, fp, op] = [ptr(backend, x), ptr(backend, filter), ptr(backend, out)];
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1) {
+    // Every pixel is one row of a matrix product: whole register tiles even when a row of the image is short
+    // (MobileNet's 6x6 and 3x3 maps filled 6 and 3 of every 8 pixel slots). Each sum runs in the same order.
+    gemmRows(native, backend, xp, fp, op, n * h * w, ci, co);
+    return out;
+  }
   runInHalves(native, backend, "conv2d_forward", n, macWork(n * oh * ow * co * kh * kw * ci),
     (b0, count) => [xp + b0 * h * w * ci * 4, fp, op + b0 * oh * ow * co * 4, count, h, w, ci, oh, ow, co, kh, kw, sh, sw]);
   return out;
