@@ -334,7 +334,20 @@ export class Kernel {
     await this.waitFor(p, () => p.state.idle, 2000);
     await this.sync(DRAIN_TIMEOUT_MS);
     const status = (p.reply!.content as { status?: string }).status;
+    if (status !== "ok" && !p.state.stderr.trim() && !p.state.outputs.some((o) => o.output_type === "error")) {
+      p.state = { ...p.state, stderr: this.silentFailureReport(status) };
+    }
     return result(status === "ok" ? "ok" : "error");
+  }
+
+  /**
+   * A failed reply with no error text in the cell (tslab does that when something fails outside the cell's own
+   * code): what the kernel process printed last is the only clue, so it goes into the cell's error.
+   */
+  private silentFailureReport(status: string | undefined): string {
+    const tail = this.log.join("").trim().split("\n").slice(-15).join("\n");
+    return `The kernel answered "${status ?? "no status"}" without an error message.` +
+      (tail ? ` Its last console output:\n${tail}\n` : " It printed nothing to its console.\n");
   }
 
   /**
