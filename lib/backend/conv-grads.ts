@@ -57,7 +57,8 @@ function convInfo(
 /**
  * dy [N, OH, OW, C] placed into a zero tensor [N, H + KH - 1, W + KW - 1, C] at rows KH-1-padTop + i*strideH
  * (columns likewise), so that a stride-1 valid convolution with a KHxKW filter yields [N, H, W, ...].
- * Entries that would land outside only ever feed rows outside dx, so skipping them is exact.
+ * Entries that would land outside only ever feed rows outside dx, so skipping them is exact. Returns dy itself
+ * when there is nothing to add (1x1, stride 1): the caller frees the result only when it is not dy.
  */
 function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const [n, oh, ow, c] = as4D(dy.shape, "dy");
@@ -69,7 +70,8 @@ function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.back
   const left = kw - 1 - info.padInfo.left;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
-  // Stride 1 is plain padding (the common case): clear only the border.
+  // Stride 1 is plain padding (the common case): clear only the border; with no border (1x1), dy as it is.
+  if (sh === 1 && sw === 1 && top === 0 && left === 0 && hp === oh && wp === ow) return dy;
   if (sh === 1 && sw === 1 && top >= 0 && left >= 0) return padInput(backend, dy, hp, wp, top, left);
   const out = zeros(backend, [n, hp, wp, c]);
   const src = f32(backend, dy);
@@ -190,7 +192,7 @@ function conv2DBackpropInput(args: KernelArgs<Present<tf.Conv2DBackpropInputInpu
       strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1],
     });
   } finally {
-    backend.disposeData(padded.dataId);
+    if (padded !== dy) backend.disposeData(padded.dataId);
     backend.disposeData(flipped.dataId);
   }
 }
@@ -338,7 +340,7 @@ function depthwiseConv2dNativeBackpropInput(
     }
     return runWasmKernel(backend, "Sum", { x: reshaped(perMultiplier, [n, h, w, c, m]) }, { axis: [4], keepDims: false });
   } finally {
-    backend.disposeData(padded.dataId);
+    if (padded !== dy) backend.disposeData(padded.dataId);
     backend.disposeData(flipped.dataId);
     if (perMultiplier) backend.disposeData(perMultiplier.dataId);
   }
