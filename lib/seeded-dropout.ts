@@ -6,9 +6,11 @@
  * This layer advances a counter per training call: mask k uses seed (seed, k), so a rerun from a fresh build
  * repeats the same sequence of masks. At inference (training=false) it passes inputs through, like Keras.
  * The mask comes from the project's mulberry32 generator: tf.dropout draws its uniforms one by one through
- * seedrandom, which cost about 30 ms per million activations, a large part of a CIFAR-10 training step.
+ * seedrandom, which cost about 30 ms per million activations, a large part of a CIFAR-10 training step. On wasm
+ * a compiled kernel makes the same mask (lib/backend/dropout-mask.ts).
  */
 import * as tf from "@tensorflow/tfjs";
+import { compiledDropoutMask } from "./backend/dropout-mask";
 import { deriveSeed, mulberry32 } from "./random";
 
 export interface SeededDropoutArgs {
@@ -56,8 +58,8 @@ export class SeededDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs?.training || this.rate === 0) return x;
-    const mask = dropoutMask(x.size, this.rate, deriveSeed(this.seed, this.calls++));
-    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, "float32")));
+    const seed = deriveSeed(this.seed, this.calls++);
+    return tf.tidy(() => tf.mul(x, compiledDropoutMask(x.shape, this.rate, seed) ?? tf.tensor(dropoutMask(x.size, this.rate, seed), x.shape, "float32")));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

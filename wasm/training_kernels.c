@@ -594,6 +594,39 @@ void bias_act_rows(float *y, const float *bias, int rows, int cols, int with_bia
 }
 
 /*
+ * Inverted-dropout multipliers from the mulberry32 generator (lib/random.ts), the same numbers as dropoutMask in
+ * lib/seeded-dropout.ts: draw i uses the generator's state after i + 1 steps, state0 + (i + 1) * 0x6d2b79f5, so
+ * any range of entries (from `first`, `count` of them) can be made on its own, four at a time. An entry is 0
+ * where draw / 2^32 < rate, else kept; the caller passes thr = ceil(rate * 2^32), so that draw < thr is the same
+ * test, and drop_all = 1 when thr is 2^32. kept_bits holds the float's bits (the helper thread passes integers).
+ */
+EXPORT(dropout_mask)
+void dropout_mask(float *out, int first, int count, int state0, int thr, int drop_all, int kept_bits) {
+  const uint32_t step = 0x6d2b79f5u;
+  const v128_t kept = wasm_i32x4_splat(kept_bits), zero = wasm_i32x4_splat(0);
+  const v128_t limit = wasm_i32x4_splat(thr), one = wasm_i32x4_splat(1), sixty_one = wasm_i32x4_splat(61);
+  uint32_t s0 = (uint32_t)state0 + ((uint32_t)first + 1u) * step;
+  v128_t st = wasm_i32x4_make((int)s0, (int)(s0 + step), (int)(s0 + 2u * step), (int)(s0 + 3u * step));
+  const v128_t advance = wasm_i32x4_splat((int)(4u * step));
+  int i = 0;
+  for (; i + 4 <= count; i += 4, st = wasm_i32x4_add(st, advance)) {
+    v128_t t = wasm_i32x4_mul(wasm_v128_xor(st, wasm_u32x4_shr(st, 15)), wasm_v128_or(st, one));
+    t = wasm_v128_xor(t, wasm_i32x4_add(t, wasm_i32x4_mul(wasm_v128_xor(t, wasm_u32x4_shr(t, 7)), wasm_v128_or(t, sixty_one))));
+    v128_t draw = wasm_v128_xor(t, wasm_u32x4_shr(t, 14));
+    v128_t dropped = drop_all ? wasm_i32x4_splat(-1) : wasm_u32x4_lt(draw, limit);
+    wasm_v128_store(out + i, wasm_v128_bitselect(zero, kept, dropped));
+  }
+  float kept_f;
+  __builtin_memcpy(&kept_f, &kept_bits, 4);
+  for (uint32_t s = s0 + (uint32_t)i * step; i < count; i++, s += step) {
+    uint32_t t = (s ^ (s >> 15)) * (s | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    uint32_t draw = t ^ (t >> 14);
+    out[i] = drop_all || draw < (uint32_t)thr ? 0.0f : kept_f;
+  }
+}
+
+/*
  * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
  * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
  */

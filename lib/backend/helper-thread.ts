@@ -45,6 +45,7 @@ export const HELPER_EXPORTS = [
   "winograd_tiles",
   "winograd_filter_grad_tiles",
   "bias_act_rows",
+  "dropout_mask",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -37,6 +37,7 @@ export interface NativeKernels {
   ): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
   bias_act_rows(y: number, bias: number, rows: number, cols: number, withBias: number, relu: number): void;
+  dropout_mask(out: number, first: number, count: number, state0: number, thr: number, dropAll: number, keptBits: number): void;
   max_middle(x: number, out: number, outer: number, mid: number, inner: number): void;
   max_middle_grad(x: number, y: number, dy: number, dx: number, outer: number, mid: number, inner: number): void;
   winograd_filter(w: number, u: number, ci: number, co: number): void;

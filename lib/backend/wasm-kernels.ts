@@ -26,6 +26,7 @@ import { reluGradConfig } from "./relu-grad";
 import { adamUpdateConfig } from "./fused-adam";
 import { installFusedMoments, momentsConfig, momentsGradConfig } from "./moments";
 import { convBiasActConfig, installFusedConvTraining } from "./fused-conv";
+import { dropoutMaskConfig } from "./dropout-mask";
 import { rememberStockKernel } from "./wasm-util";
 
 /** Kernels the stock wasm backend lacks or gets wrong. */
@@ -56,7 +57,8 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig];
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
+  dropoutMaskConfig];
 
 export function registerWasmTrainingKernels(): void {
   for (const { kernelName } of WASM_FAST_KERNELS) rememberStockKernel(kernelName);
