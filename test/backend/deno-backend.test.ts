@@ -28,6 +28,7 @@ test("under Deno, setupBackend picks wasm with our kernels (relaxed SIMD, helper
     convFilterGradient: boolean;
     helperCalls: number;
     fusedMoments: boolean;
+    fusedConvTraining: boolean;
     losses: number[];
   };
   assert.match(result.deno, /^\d+\.\d+\.\d+$/, "it ran under Deno");
@@ -39,6 +40,7 @@ test("under Deno, setupBackend picks wasm with our kernels (relaxed SIMD, helper
   assert.ok(result.convFilterGradient, "our convolution gradient kernel is registered (stock tfjs-backend-wasm has none)");
   assert.ok(result.helperCalls > 0, "the helper thread ran part of our kernels");
   assert.ok(result.fusedMoments, "batch normalization's statistics and their gradient ran as our fused kernels (tfjs-core's moments was replaced)");
+  assert.ok(result.fusedConvTraining, "conv layers trained as one kernel with bias and ReLU (tfjs-core's fused.conv2d was replaced)");
   assert.equal(result.losses.length, 5);
   assert.ok(result.losses.every(Number.isFinite), `losses ${result.losses}`);
   assert.ok(result.losses.at(-1)! < result.losses[0]!, `training lowered the loss: ${result.losses}`);
