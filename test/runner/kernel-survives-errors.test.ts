@@ -2,7 +2,7 @@
  * With the wasm backend set up, a promise nobody awaited and an error thrown in a timer are reported in the cell
  * (tslab's "UnhandledPromiseRejection:" / "UncaughtException:") and the kernel lives on. The emscripten glue of
  * tfjs's wasm build adds process listeners that rethrow both, which killed the kernel and every variable in it;
- * lib/backend removes them.
+ * lib/backend removes them. A failure whose value prints as nothing is described instead of leaving the cell silent.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,6 +23,12 @@ test("after setupBackend, an unawaited rejection and a throw in a timer are repo
     assert.match(rejected.stderr, /^UnhandledPromiseRejection: Error: nobody awaited me/m);
     const thrown = await kernel.execute('setTimeout(() => { throw new Error("thrown in a timer"); }, 10);\nawait new Promise((r) => setTimeout(r, 200));\n', 30_000);
     assert.match(thrown.stderr, /^UncaughtException: Error: thrown in a timer/m);
+
+    // A failure whose value prints as nothing (scripts/kernel/blank-errors.cjs) still says what it was.
+    const blank = await kernel.execute('await Promise.reject("");\n', 30_000);
+    assert.equal(blank.status, "error");
+    assert.match(blank.stderr, /^The cell failed with a value that has no message, a string: "''"\./m);
+    await new Promise((r) => setTimeout(r, 400)); // tslab aborts requests that come within 200 ms of a failed one
 
     const after = await kernel.execute("console.log(kept + 1);\n", 30_000);
     assert.equal(after.status, "ok", `the kernel died: ${kernel.dead ? kernel.deathReport() : after.stderr}`);
