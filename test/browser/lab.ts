@@ -42,10 +42,15 @@ const LAB_SETTINGS = {
   "jupyter_server_config.json": { LabApp: { expose_app_in_browser: true, news_url: null, check_for_updates_class: "jupyterlab.NeverCheckForUpdate" } },
 };
 
-/** A training cell long enough to watch its progress line and to stop it (uses 00-setup-check's data). */
+/**
+ * A training cell long enough to watch its progress line and to stop it (uses 00-setup-check's data). The 64
+ * images are repeated 8 times, so that an epoch of batches of 1 lasts well over the progress line's 250 ms
+ * between updates on a fast machine too (64 steps took about that long, and the line was then seen only at
+ * its first step).
+ */
 export const TRAINING_PROBE = [
-  "const probeX = scaleTo01(imagesToTensor(sample.train));",
-  "const probeY = labelsToTensor(sample.train);",
+  "const probeX = tf.tile(scaleTo01(imagesToTensor(sample.train)), [8, 1, 1, 1]);",
+  "const probeY = tf.tile(labelsToTensor(sample.train), [8]);",
   "const probeModel = compileForClassification(configurableModel({ convLayers: 2, filters: 16, denseUnits: 16, dropoutRate: 0, seed: 3 }));",
   "await train(probeModel, { x: probeX, y: probeY }, { epochs: 500, batchSize: 1, seed: 3 });",
 ].join("\n");
