@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { KernelArgs, WasmBackendLike, compiledKernels, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, compiledKernelReady, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const DROPOUT_MASK_KERNEL = "LessonsDropoutMask";
 
@@ -37,8 +37,7 @@ export const dropoutMaskConfig = wasmKernel(DROPOUT_MASK_KERNEL, dropoutMask);
 
 /** The mask as a tensor made by the kernel, or undefined where it cannot run (other backends, no compiled kernels). */
 export function compiledDropoutMask(shape: number[], rate: number, seed: number): tf.Tensor | undefined {
-  if (tf.getBackend() !== "wasm" || tf.getKernel(DROPOUT_MASK_KERNEL, "wasm") === undefined) return undefined;
-  if (!compiledKernels(tf.backend() as unknown as WasmBackendLike)) return undefined;
+  if (!compiledKernelReady(DROPOUT_MASK_KERNEL)) return undefined;
   const attrs: LessonsDropoutMaskAttrs = { shape, rate, seed };
   return tf.engine().runKernel(DROPOUT_MASK_KERNEL, {}, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

@@ -17,7 +17,7 @@ import { nodeRequire } from "../node-require";
 import { conv2D } from "./conv-forward";
 import { reluGradFromOutput } from "./gradients";
 import { runInHalves } from "./split-work";
-import { KernelArgs, compiledKernels, ptr, wasmKernel, WasmBackendLike } from "./wasm-util";
+import { KernelArgs, compiledKernelReady, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const CONV_BIAS_ACT_KERNEL = "LessonsConv2DBiasAct";
 
@@ -85,8 +85,6 @@ type FusedConv2dArgs = Parameters<FusedConv2d>[0];
 
 let stockFusedConv2d: FusedConv2d | undefined;
 
-const isOne = (v: number | [number, number] | undefined) => v === undefined || (typeof v === "number" ? v === 1 : v[0] === 1 && v[1] === 1);
-
 /** True when a tf.fused.conv2d call is a training step our kernel takes (see the file comment). */
 function takesTrainingCase(a: FusedConv2dArgs): boolean {
   const { x, filter, bias } = a;
@@ -96,11 +94,10 @@ function takesTrainingCase(a: FusedConv2dArgs): boolean {
   if (x.dtype !== "float32" || filter.dtype !== "float32" || filter.shape[2] !== x.shape[3]) return false;
   // With a bias and no activation tfjs trains through its own fused kernel (XNNPACK's sums, not ours): left to it.
   if (!(activation === "relu" || (activation === "linear" && bias == null)) || a.preluActivationWeights != null) return false;
-  if ((a.dataFormat ?? "NHWC") !== "NHWC" || !isOne(a.dilations)) return false;
+  if ((a.dataFormat ?? "NHWC") !== "NHWC" || (a.dilations != null && !tf.backend_util.tupleValuesAreOne(a.dilations))) return false;
   const perChannelBias = bias instanceof tf.Tensor && bias.dtype === "float32" && bias.rank === 1 && bias.shape[0] === filter.shape[3];
   if (bias != null && !perChannelBias) return false;
-  return tf.getBackend() === "wasm" && tf.getKernel(CONV_BIAS_ACT_KERNEL, "wasm") !== undefined &&
-    compiledKernels(tf.backend() as unknown as WasmBackendLike) !== undefined;
+  return compiledKernelReady(CONV_BIAS_ACT_KERNEL);
 }
 
 /** tf.fused.conv2d with a layer's training step as one kernel where it can (see the file comment), else tfjs's own. */

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
 import { divideBy, leadingSplit, sumRows } from "./reduce-leading";
 import { runInHalves, sumInHalves } from "./split-work";
-import { KernelArgs, WasmBackendLike, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
 type Moments = (x: tf.Tensor | tf.TensorLike, axis?: number | number[], keepDims?: boolean) => { mean: tf.Tensor; variance: tf.Tensor };
 
@@ -100,8 +100,9 @@ let stockMoments: Moments | undefined;
 /** tf.moments as one kernel where it can (wasm with our kernels, float32, leading axes), else tfjs's own. */
 export function fusedMoments(x: tf.Tensor | tf.TensorLike, axis: number | number[] | null = null, keepDims = false): { mean: tf.Tensor; variance: tf.Tensor } {
   const stock = stockMoments ?? tf.moments;
-  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || tf.getBackend() !== "wasm" || tf.getKernel(MOMENTS_KERNEL, "wasm") === undefined) return stock(x, axis ?? undefined, keepDims);
-  if (axis === null || !fusable(x.shape, axis) || !compiledKernels(tf.backend() as unknown as WasmBackendLike)) return stock(x, axis ?? undefined, keepDims);
+  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || !compiledKernelReady(MOMENTS_KERNEL) || axis === null || !fusable(x.shape, axis)) {
+    return stock(x, axis ?? undefined, keepDims);
+  }
   const attrs: LessonsMomentsAttrs = { axis: tf.util.parseAxisParam(axis, x.shape), keepDims };
   const [mean, variance] = tf.engine().runKernel(MOMENTS_KERNEL, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { mean, variance };

@@ -52,6 +52,15 @@ export function compiledKernels(backend: WasmBackendLike): NativeKernels | undef
   return nativeEnabled ? nativeKernelsFor(backend.wasm) : undefined;
 }
 
+/**
+ * Whether our own kernel `kernelName` can run now: the wasm backend is the active one, the kernel is registered
+ * and the compiled kernels are loaded (the ops that route work to our kernels check this first).
+ */
+export function compiledKernelReady(kernelName: string): boolean {
+  return tf.getBackend() === "wasm" && tf.getKernel(kernelName, "wasm") !== undefined &&
+    compiledKernels(tf.backend() as unknown as WasmBackendLike) !== undefined;
+}
+
 /** Byte offset of a tensor's data in the wasm memory. */
 export function ptr(backend: WasmBackendLike, info: tf.TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
