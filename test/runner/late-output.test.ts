@@ -12,13 +12,12 @@ import { Kernel } from "../../scripts/runner/kernel-client";
 const root = path.join(__dirname, "..", "..");
 const fakeKernel = path.join(root, "test", "fixtures", "kernels", "late-output-kernel.ts");
 
+function startFakeKernel(): Promise<Kernel> {
+  return Kernel.start({ root, cwd: root, argv: (file) => [process.execPath, "--import", "tsx", fakeKernel, file], startupTimeoutMs: 30_000 });
+}
+
 test("a cell's outputs include the stream and display update that come after its idle, in order", async () => {
-  const kernel = await Kernel.start({
-    root,
-    cwd: root,
-    argv: (file) => [process.execPath, "--import", "tsx", fakeKernel, file],
-    startupTimeoutMs: 30_000,
-  });
+  const kernel = await startFakeKernel();
   try {
     for (let i = 0; i < 2; i++) {
       const run = await kernel.execute("anything", 10_000);
@@ -34,12 +33,7 @@ test("a cell's outputs include the stream and display update that come after its
 });
 
 test("an error reply without error text shows what the kernel printed last", async () => {
-  const kernel = await Kernel.start({
-    root,
-    cwd: root,
-    argv: (file) => [process.execPath, "--import", "tsx", fakeKernel, file],
-    startupTimeoutMs: 30_000,
-  });
+  const kernel = await startFakeKernel();
   try {
     const run = await kernel.execute("fail silently", 10_000);
     assert.equal(run.status, "error");
