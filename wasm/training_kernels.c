@@ -133,11 +133,42 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
 }
 
 /*
- * MaxPoolGrad, NHWC: each dy goes to the FIRST maximum of its window in row-major order, the search starting
- * at -infinity (like TensorFlow and tfjs's cpu backend). dx is overwritten (the kernel clears it first).
- * "First maximum from -infinity" is the same as: take the window's first value, then move only on a strictly
- * greater one (a NaN first value stays, as on cpu). Four channels at a time: the winning window position is
- * tracked per lane, then dy is added to every position under a lane mask, so overlapping windows also work.
+ * One whole 2x2 window of disjoint windows, four channels at a time (the channels beyond the last multiple of 4
+ * are left to the caller): max_pool_grad's search below, written out. g0..g3 say that the value at window
+ * position 0..3 beat the best so far; the last position to do so wins (none may, as in an all-NaN window).
+ */
+INLINE void pool_grad_2x2(const float *x, float *dx, const float *g, long row, int c) {
+  const v128_t zero = wasm_f32x4_splat(0), minus_inf = wasm_f32x4_splat(-__builtin_inff());
+  for (int ch = 0; ch + 4 <= c; ch += 4) {
+    const float *p0 = x + ch, *p1 = x + c + ch, *p2 = x + row + ch, *p3 = x + row + c + ch;
+    v128_t v0 = wasm_v128_load(p0), v1 = wasm_v128_load(p1), v2 = wasm_v128_load(p2), v3 = wasm_v128_load(p3);
+    v128_t g0 = wasm_f32x4_gt(v0, minus_inf);
+    v128_t best = wasm_v128_bitselect(v0, minus_inf, g0);
+    v128_t g1 = wasm_f32x4_gt(v1, best);
+    best = wasm_v128_bitselect(v1, best, g1);
+    v128_t g2 = wasm_f32x4_gt(v2, best);
+    best = wasm_v128_bitselect(v2, best, g2);
+    v128_t g3 = wasm_f32x4_gt(v3, best);
+    /* Winner masks: position k won when it beat the best and no later position did. */
+    v128_t later2 = g3, later1 = wasm_v128_or(g2, later2), later0 = wasm_v128_or(g1, later1);
+    v128_t w2 = wasm_v128_andnot(g2, later2);
+    v128_t w1 = wasm_v128_andnot(g1, later1);
+    v128_t w0 = wasm_v128_andnot(g0, later0);
+    v128_t gv = wasm_v128_load(g + ch);
+    /* 0 + masked dy, as the add into a cleared dx gives (so a -0 dy still lands as +0). */
+    wasm_v128_store(dx + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w0)));
+    wasm_v128_store(dx + c + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w1)));
+    wasm_v128_store(dx + row + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w2)));
+    wasm_v128_store(dx + row + c + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, g3)));
+  }
+}
+
+/*
+ * MaxPoolGrad, NHWC, as tfjs's cpu backend does it: each window's search starts at -infinity and moves only to
+ * a strictly greater value, and dy goes to where it stopped, the FIRST maximum in row-major order. A NaN never
+ * wins, and a window of only NaN or -infinity passes no gradient. dx is overwritten (the kernel clears it
+ * first). Four channels at a time: the winning window position is tracked per lane, then dy is added to every
+ * position under a lane mask, so overlapping windows also work.
  */
 EXPORT(max_pool_grad)
 void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
@@ -147,6 +178,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
      they also tile the whole image nothing needs clearing first. */
   const int disjoint = sh >= fh && sw >= fw;
   const int covers = disjoint && sh == fh && sw == fw && pt == 0 && pl == 0 && oh * sh == h && ow * sw == w;
+  const int two_by_two = disjoint && fh == 2 && fw == 2;
   const v128_t zero = wasm_f32x4_splat(0);
   for (int b = 0; b < n; b++) {
     const float *xb = x + b * image;
@@ -167,9 +199,13 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
         const float *g = dy + (((long)b * oh + p) * ow + q) * c;
         const long origin = ((long)r0 * w + c0) * c;
         int ch = 0;
+        if (two_by_two && r1 - r0 == 2 && c1 - c0 == 2) {
+          pool_grad_2x2(xb + origin, dxb + origin, g, (long)w * c, c);
+          ch = c - c % 4;
+        }
         for (; ch + 4 <= c; ch += 4) {
-          v128_t best = wasm_v128_load(xb + origin + ch);
-          v128_t at = wasm_i32x4_splat(0);
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t at = wasm_i32x4_splat(-1);
           int k = 0;
           for (int r = r0; r < r1; r++) {
             for (int col = c0; col < c1; col++, k++) {
@@ -191,8 +227,8 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
           }
         }
         for (; ch < c; ch++) {
-          float best = xb[origin + ch];
-          long at = origin + ch;
+          float best = -__builtin_inff();
+          long at = -1;
           for (int r = r0; r < r1; r++) {
             for (int col = c0; col < c1; col++) {
               long i = ((long)r * w + col) * c + ch;
@@ -203,7 +239,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
               }
             }
           }
-          dxb[at] += g[ch];
+          if (at >= 0) dxb[at] += g[ch];
         }
       }
     }
@@ -472,13 +508,26 @@ void adam_update(const float *value, const float *m, const float *v, const float
 }
 
 /*
+ * A convolution's bias and activation, applied to one vector of sums before it is stored (act: EPI_BIAS adds
+ * bias[0..3], EPI_RELU then takes max(v, 0)): the same additions and maximum as bias_act_rows's vector path.
+ * bias may be read up to 3 floats past its last channel (the caller pads it).
+ */
+#define EPI_BIAS 1
+#define EPI_RELU 2
+INLINE v128_t epilogue(v128_t v, const float *bias, int act) {
+  if (act & EPI_BIAS) v = wasm_f32x4_add(v, wasm_v128_load(bias));
+  if (act & EPI_RELU) v = wasm_f32x4_max(v, wasm_f32x4_splat(0));
+  return v;
+}
+
+/*
  * One register tile of a forward convolution: NP (1..4) output pixels of one output row x NV (1..2) vectors of
  * 4 output channels. Input pixel a of the tile starts at xb + a*p_step; for each of the kh filter rows r the
  * kw*ci values under the filter are contiguous (x + r*x_row), and so are the matching filter rows (w + r*w_row,
  * one row of co floats per value). The same 4x2 shape as dw_tile, for the same register reasons.
  */
 INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
-                      float *out, int o_step, int np, int nv, int co_valid) {
+                      float *out, int o_step, int np, int nv, int co_valid, const float *bias, int act) {
   v128_t acc[4][2];
   for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = wasm_f32x4_splat(0);
   for (int r = 0; r < kh; r++) {
@@ -493,6 +542,12 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
         acc[a][0] = MADD(acc[a][0], xv, d0);
         if (nv > 1) acc[a][1] = MADD(acc[a][1], xv, d1);
       }
+    }
+  }
+  if (act) {
+    for (int a = 0; a < np; a++) {
+      acc[a][0] = epilogue(acc[a][0], bias, act);
+      if (nv > 1) acc[a][1] = epilogue(acc[a][1], bias + 4, act);
     }
   }
   for (int a = 0; a < np; a++) {
@@ -510,9 +565,9 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
 }
 
 static void conv_tile_any(const float *xb, long x_row, int p_step, const float *wb, long w_row, int co, int kh, int k,
-                          float *out, int o_step, int np, int nv, int co_valid) {
+                          float *out, int o_step, int np, int nv, int co_valid, const float *bias, int act) {
 #define CASE(P, V) \
-  case (P)*4 + (V): conv_tile(xb, x_row, p_step, wb, w_row, co, kh, k, out, o_step, P, V, co_valid); return;
+  case (P)*4 + (V): conv_tile(xb, x_row, p_step, wb, w_row, co, kh, k, out, o_step, P, V, co_valid, bias, act); return;
   switch (np * 4 + nv) {
     CASE(1, 1) CASE(1, 2) CASE(2, 1) CASE(2, 2) CASE(3, 1) CASE(3, 2) CASE(4, 1) CASE(4, 2)
   }
@@ -524,7 +579,7 @@ static void conv_tile_any(const float *xb, long x_row, int p_step, const float *
  * out + b*o_img + p*o_row + q*o_px (in floats). Dense output is o_px = co, o_row = ow*co, o_img = oh*ow*co.
  */
 static void conv_valid(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
-                       int kh, int kw, int sh, int sw, long o_img, long o_row, int o_px) {
+                       int kh, int kw, int sh, int sw, long o_img, long o_row, int o_px, const float *bias, int act) {
   long x_row = (long)wd * ci, w_row = (long)kw * ci * co;
   for (int b = 0; b < n; b++) {
     for (int p = 0; p < oh; p++) {
@@ -535,7 +590,7 @@ static void conv_valid(const float *x, const float *w, float *out, int n, int h,
         for (int o0 = 0; o0 < co; o0 += 8) {
           int valid = min_i(8, co - o0);
           conv_tile_any(xrow + (long)q0 * sw * ci, x_row, sw * ci, w + o0, w_row, co, kh, kw * ci,
-                        orow + (long)q0 * o_px + o0, o_px, np, (valid + 3) / 4, valid);
+                        orow + (long)q0 * o_px + o0, o_px, np, (valid + 3) / 4, valid, act ? bias + o0 : bias, act);
         }
       }
     }
@@ -544,13 +599,14 @@ static void conv_valid(const float *x, const float *w, float *out, int n, int h,
 
 /*
  * Conv2D, NHWC, "valid" on an input the caller has already padded: out[b][p][q][o] =
- * sum_{i,j,c} x[b][p*sh+i][q*sw+j][c] * w[i][j][c][o]. out is overwritten. Reads up to 3 floats past the end of
- * w when co % 4 != 0 (never used), so the caller keeps 16 spare bytes after w.
+ * act(sum_{i,j,c} x[b][p*sh+i][q*sw+j][c] * w[i][j][c][o] + bias[o]), with act and bias as in epilogue() (act 0,
+ * the plain convolution, when the caller leaves them out). out is overwritten. Reads up to 3 floats past the
+ * end of w and of bias when co % 4 != 0 (never used), so the caller keeps 16 spare bytes after each.
  */
 EXPORT(conv2d_forward)
 void conv2d_forward(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
-                    int kh, int kw, int sh, int sw) {
-  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, sh, sw, (long)oh * ow * co, (long)ow * co, co);
+                    int kh, int kw, int sh, int sw, const float *bias, int act) {
+  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, sh, sw, (long)oh * ow * co, (long)ow * co, co, bias, act);
 }
 
 /*
@@ -560,7 +616,7 @@ void conv2d_forward(const float *x, const float *w, float *out, int n, int h, in
 EXPORT(conv2d_forward_into)
 void conv2d_forward_into(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow,
                          int co, int kh, int kw, int o_img, int o_row, int o_px) {
-  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, 1, 1, o_img, o_row, o_px);
+  conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, 1, 1, o_img, o_row, o_px, 0, 0);
 }
 
 /*
@@ -803,10 +859,11 @@ static void wino_input(const float *x, float *v, long plane, int h, int w, int c
 
 /*
  * Output: y 2x2 block of tile t = A^T M A with A^T = [1 1 1 0; 0 1 -1 -1], written where it lies inside the
- * [oh, ow] output (odd sizes drop the last row or column). Tiles t0 .. t0+count-1, tile t's products read
- * from m + (t - t0)*co + k*plane.
+ * [oh, ow] output (odd sizes drop the last row or column), after the bias and activation of epilogue(). Tiles
+ * t0 .. t0+count-1, tile t's products read from m + (t - t0)*co + k*plane.
  */
-static void wino_output(const float *m, long plane, float *y, int oh, int ow, int co, int th, int tw, int t0, int count) {
+static void wino_output(const float *m, long plane, float *y, int oh, int ow, int co, int th, int tw, int t0, int count,
+                        const float *bias, int act) {
   for (int t = t0; t < t0 + count; t++) {
     int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
     const float *src = m + (long)(t - t0) * co;
@@ -824,6 +881,10 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
         v128_t out2[2];
         out2[0] = wasm_f32x4_add(wasm_f32x4_add(q[i * 4 + 0], q[i * 4 + 1]), q[i * 4 + 2]);
         out2[1] = wasm_f32x4_sub(wasm_f32x4_sub(q[i * 4 + 1], q[i * 4 + 2]), q[i * 4 + 3]);
+        if (act) {
+          out2[0] = epilogue(out2[0], bias + c, act);
+          out2[1] = epilogue(out2[1], bias + c, act);
+        }
         for (int j = 0; j < 2; j++) {
           int col = 2 * tx + j;
           if (col >= ow) break;
@@ -839,18 +900,19 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
  * products and output transform of one block run while its transformed tiles are still in cache, instead of
  * each step streaming [16][tiles][channels] buffers of the whole batch through memory. scratch holds
  * 16*block*(ci + co) floats (V, then M, of one block), plus 4 (the product kernel reads up to 3 past V's end).
+ * bias and act as in conv2d_forward.
  */
 EXPORT(winograd_tiles)
 void winograd_tiles(const float *x, const float *u, float *scratch, float *y, int h, int w, int ci, int oh, int ow,
-                    int co, int th, int tw, int t0, int count, int block) {
+                    int co, int th, int tw, int t0, int count, int block, const float *bias, int act) {
   float *v = scratch, *m = scratch + 16L * block * ci;
   for (int b0 = t0; b0 < t0 + count; b0 += block) {
     int n = min_i(block, t0 + count - b0);
     wino_input(x, v, (long)n * ci, h, w, ci, th, tw, b0, n);
     for (int k = 0; k < 16; k++)
       conv_valid(v + (long)k * n * ci, u + (long)k * ci * co, m + (long)k * n * co, 1, 1, n, ci, 1, n, co, 1, 1, 1, 1,
-                 (long)n * co, (long)n * co, co);
-    wino_output(m, (long)n * co, y, oh, ow, co, th, tw, b0, n);
+                 (long)n * co, (long)n * co, co, 0, 0);
+    wino_output(m, (long)n * co, y, oh, ow, co, th, tw, b0, n, bias, act);
   }
 }
 

@@ -47,8 +47,8 @@ function maxPoolGrad(args: KernelArgs<Present<tf.MaxPoolGradInputs>, tf.MaxPoolG
             const base = ((b * h + r) * w + col) * c;
             for (let ch = 0; ch < c; ch++) {
               const v = xs[base + ch];
-              // `>` keeps the first maximum; the -1 check gives NaN-only windows a target like cpu does.
-              if (v > best[ch] || bestAt[ch] < 0) {
+              // `>` keeps the first maximum, and never takes a NaN (a window of only NaN passes no gradient), as on cpu.
+              if (v > best[ch]) {
                 best[ch] = v;
                 bestAt[ch] = base + ch;
               }

@@ -107,13 +107,15 @@ for (const compiled of [true, false]) {
       { h: 7, w: 7, k: 3, s: 2, pad: "same" as const, c: 8 },
     ];
     for (const [pi, p] of poolCases.entries()) {
-      for (const kind of ["random", "ties", "all-negative"] as const) {
+      for (const kind of ["random", "ties", "all-negative", "nan"] as const) {
         it(`MaxPoolGrad ${p.h}x${p.w}x${p.c} k${p.k} s${p.s} ${p.pad} ${kind}`, async () => {
           const xShape = [2, p.h, p.w, p.c];
           let x = randomArray(tf.util.sizeFromShape(xShape), 60 + pi);
           // Ties: values quantised to a few levels so most windows hold repeated maxima.
           if (kind === "ties") x = x.map((v) => Math.round(v * 2) / 2);
           if (kind === "all-negative") x = x.map((v) => -Math.abs(v) - 0.1);
+          // NaN at every window position in turn: a NaN first value keeps dy, a later one never takes it.
+          if (kind === "nan") x = x.map((v, i) => (i % 7 === 3 ? NaN : v));
           const fn = () => {
             const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
             return tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, p.k, p.s, p.pad).mul(tf.range(1, 1 + outCount(p), 1).reshape(outShape(p))).sum())(xt);
