@@ -12,11 +12,24 @@ import { NativeKernels } from "./native-kernels";
 import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
 
 /**
- * out [N, OH, OW, Co] = valid convolution of x [N, H, W, Ci] (already padded) with filter [KH, KW, Ci, Co] at the
- * given strides, computed by the compiled kernel, the second half of the batch on the helper thread when it pays.
- * Returns undefined (nothing allocated) when the compiled kernel cannot be used for these tensors.
+ * A convolution's bias and activation, applied to each sum before it is stored (epilogue() in the C source): the
+ * bias's address (its buffer padded by 4 floats: the kernel reads up to 3 past its end) and the act bits.
  */
-export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo | undefined {
+export interface Epilogue {
+  bias: number;
+  act: number;
+}
+export const EPI_BIAS = 1;
+export const EPI_RELU = 2;
+const NO_EPILOGUE: Epilogue = { bias: 0, act: 0 };
+
+/**
+ * out [N, OH, OW, Co] = valid convolution of x [N, H, W, Ci] (already padded) with filter [KH, KW, Ci, Co] at the
+ * given strides, then the epilogue (none by default), computed by the compiled kernel, the second half of the
+ * batch on the helper thread when it pays. Returns undefined (nothing allocated) when the compiled kernel cannot
+ * be used for these tensors.
+ */
+export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, sh: number, sw: number, epi: Epilogue = NO_EPILOGUE): tf.TensorInfo | undefined {
   const native = compiledKernels(backend);
   if (!native || x.dtype !== "float32" || filter.dtype !== "float32" || !hasSlack(backend, filter, 16)) return undefined;
   const [n, h, w, ci] = as4D(x.shape, "x");
@@ -25,7 +38,7 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   const oh = Math.floor((h - kh) / sh) + 1;
   const ow = Math.floor((w - kw) / sw) + 1;
   if (winogradFor(kh, kw, sh, sw, ci, co) && oh >= 2 && ow >= 2) {
-    return winograd(native, backend, x, filter, n, h, w, ci, oh, ow, co);
+    return winograd(native, backend, x, filter, n, h, w, ci, oh, ow, co, epi);
   }
   const out = backend.makeOutput([n, oh, ow, co], "float32");
   if (n * oh * ow * co === 0) return out;
@@ -33,11 +46,11 @@ export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf
   if (kh === 1 && kw === 1 && sh === 1 && sw === 1) {
     // Every pixel is one row of a matrix product: whole register tiles even when a row of the image is short
     // (MobileNet's 6x6 and 3x3 maps filled 6 and 3 of every 8 pixel slots). Each sum runs in the same order.
-    gemmRows(native, backend, xp, fp, op, n * h * w, ci, co);
+    gemmRows(native, backend, xp, fp, op, n * h * w, ci, co, epi);
     return out;
   }
   runInHalves(native, backend, "conv2d_forward", n, macWork(n * oh * ow * co * kh * kw * ci),
-    (b0, count) => [xp + b0 * h * w * ci * 4, fp, op + b0 * oh * ow * co * 4, count, h, w, ci, oh, ow, co, kh, kw, sh, sw]);
+    (b0, count) => [xp + b0 * h * w * ci * 4, fp, op + b0 * oh * ow * co * 4, count, h, w, ci, oh, ow, co, kh, kw, sh, sw, epi.bias, epi.act]);
   return out;
 }
 
@@ -66,7 +79,7 @@ export function useWinogradConvolution(on: boolean): void {
  * kernel and transform back (winograd_tiles), half of the tiles on the helper thread. 2.25x fewer products than
  * the direct kernel; results agree with it to float rounding.
  */
-function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number): tf.TensorInfo {
+function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, epi: Epilogue): tf.TensorInfo {
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const total = n * th * tw;
@@ -86,7 +99,7 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
     native.winograd_filter(fp, up, ci, co);
     // Work: the products (16 per tile and channel pair) plus the transforms' 32 values per tile and channel.
     runInHalves(native, backend, "winograd_tiles", total, macWork(16 * total * ci * co) + 32 * total * (ci + co),
-      (t0, count) => [xp, up, sp + (t0 === 0 ? 0 : scratchFloats * 4), op, hi, wi, ci, oh, ow, co, th, tw, t0, count, block]);
+      (t0, count) => [xp, up, sp + (t0 === 0 ? 0 : scratchFloats * 4), op, hi, wi, ci, oh, ow, co, th, tw, t0, count, block, epi.bias, epi.act]);
     ok = true;
     return out;
   } finally {
@@ -107,11 +120,11 @@ export function winogradBlock(ci: number, co: number): number {
   return Math.max(16, Math.floor((192 * 1024) / (64 * (ci + co))));
 }
 
-/** [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel, the rows split over the helper thread. */
-export function gemmRows(native: NativeKernels, backend: WasmBackendLike, a: number, b: number, c: number, rows: number, k: number, n: number): void {
+/** [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel (then the epilogue), the rows split over the helper thread. */
+export function gemmRows(native: NativeKernels, backend: WasmBackendLike, a: number, b: number, c: number, rows: number, k: number, n: number, epi: Epilogue = NO_EPILOGUE): void {
   // At least 4 rows (one register tile) on each side.
   runInHalves(native, backend, "conv2d_forward", rows, rows >= 8 ? macWork(rows * k * n) : 0,
-    (r0, count) => [a + r0 * k * 4, b, c + r0 * n * 4, 1, 1, count, k, 1, count, n, 1, 1, 1, 1]);
+    (r0, count) => [a + r0 * k * 4, b, c + r0 * n * 4, 1, 1, count, k, 1, count, n, 1, 1, 1, 1, epi.bias, epi.act]);
 }
 
 /**
@@ -145,11 +158,14 @@ export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number,
   return out;
 }
 
-export function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>): tf.TensorInfo {
+/**
+ * Conv2D by the compiled kernel, then the epilogue (none by default); undefined (nothing allocated) where the
+ * compiled kernel does not take these tensors (channels-first, dilated, other dtypes).
+ */
+export function compiledConv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>, epi: Epilogue = NO_EPILOGUE): tf.TensorInfo | undefined {
   const { inputs: { x, filter }, backend, attrs } = args;
-  const stock = () => callStock("Conv2D", args);
   const d = attrs.dilations === undefined ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
-  if (!isChannelsLast(attrs.dataFormat) || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return stock();
+  if (!isChannelsLast(attrs.dataFormat) || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return undefined;
   const info = tf.backend_util.computeConv2DInfo(as4D(x.shape, "x"), as4D(filter.shape, "filter"), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const hp = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const wp = (info.outWidth - 1) * info.strideWidth + info.filterWidth;
@@ -157,10 +173,14 @@ export function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs
   const needsPad = top !== 0 || left !== 0 || hp > info.inHeight || wp > info.inWidth;
   const input = needsPad ? padInput(backend, x, hp, wp, top, left) : x;
   try {
-    return convValid(backend, input, filter, info.strideHeight, info.strideWidth) ?? stock();
+    return convValid(backend, input, filter, info.strideHeight, info.strideWidth, epi);
   } finally {
     if (input !== x) backend.disposeData(input.dataId);
   }
+}
+
+export function conv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>): tf.TensorInfo {
+  return compiledConv2D(args) ?? callStock("Conv2D", args);
 }
 
 export const conv2DConfig = wasmKernel(tf.Conv2D, conv2D);

@@ -6,7 +6,7 @@
  * pass keeps two; and a layer with neither (a convolution before batch norm) goes through a custom gradient that
  * computes the input's gradient even for the network's first layer, where nothing needs it.
  *
- * LessonsConv2DBiasAct is our Conv2D with the bias and ReLU applied in place (bias_act_rows in the C source), and
+ * LessonsConv2DBiasAct is our Conv2D with the bias and ReLU applied to each sum before it is stored (epilogue() in the C source), and
  * its registered gradient computes each input's gradient only when asked. Every number is the same as tfjs's
  * (the same kernels, in the same order). installFusedConvTraining puts it on tfjs-core's `fused` object, where
  * tfjs-layers looks it up at every call; anything else (inference, other activations, other backends, dilations)
@@ -14,10 +14,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
-import { conv2D } from "./conv-forward";
+import { EPI_BIAS, EPI_RELU, compiledConv2D, conv2D } from "./conv-forward";
 import { reluGradFromOutput } from "./gradients";
 import { runInHalves } from "./split-work";
-import { KernelArgs, compiledKernelReady, compiledKernels, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, WasmBackendLike, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
 export const CONV_BIAS_ACT_KERNEL = "LessonsConv2DBiasAct";
 
@@ -34,16 +34,33 @@ function convBiasAct(args: KernelArgs<LessonsConv2DBiasActInputs, LessonsConv2DB
   const native = compiledKernels(backend);
   if (!native) throw new Error(`${CONV_BIAS_ACT_KERNEL} needs the compiled training kernels (wasm/training_kernels.wasm).`);
   const conv: tf.Conv2DAttrs = { strides: attrs.strides, pad: attrs.pad, dimRoundingMode: attrs.dimRoundingMode, dataFormat: "NHWC", dilations: 1 };
-  // A fresh result nobody else holds yet, so the bias and activation can go into it in place.
-  const y = conv2D({ inputs: { x, filter }, backend, attrs: conv });
+  const convArgs = { inputs: { x, filter }, backend, attrs: conv };
   const relu = attrs.activation === "relu";
-  if (!bias && !relu) return y;
+  if (!bias && !relu) return conv2D(convArgs);
+  // The bias and activation go into the convolution's stores, which saves a pass over the output.
+  const fused = withPaddedBias(backend, bias, (bp) => compiledConv2D(convArgs, { bias: bp, act: (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0) }));
+  if (fused) return fused;
+  // Where the compiled convolution does not take the tensors: tfjs's Conv2D, then the bias and activation in
+  // place on its fresh result, which nobody else holds yet.
+  const y = conv2D(convArgs);
   const cols = y.shape[3];
   const size = tf.util.sizeFromShape(y.shape);
   const [yp, bp] = [ptr(backend, y), bias ? ptr(backend, bias) : 0];
   runInHalves(native, backend, "bias_act_rows", size / cols, size,
     (r0, n) => [yp + r0 * cols * 4, bp, n, cols, bias ? 1 : 0, relu ? 1 : 0]);
   return y;
+}
+
+/** f(address of a copy of bias with 4 spare floats, which the epilogue may read), or f(0) without a bias. */
+function withPaddedBias<T>(backend: WasmBackendLike, bias: tf.TensorInfo | undefined, f: (bp: number) => T): T {
+  if (!bias) return f(0);
+  const padded = backend.makeOutput([bias.shape[0] + 4], "float32");
+  try {
+    f32(backend, padded).set(f32(backend, bias));
+    return f(ptr(backend, padded));
+  } finally {
+    backend.disposeData(padded.dataId);
+  }
 }
 
 export const convBiasActConfig = wasmKernel(CONV_BIAS_ACT_KERNEL, convBiasAct);

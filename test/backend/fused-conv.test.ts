@@ -40,6 +40,8 @@ const CASES: Case[] = [
   { name: "7x7 stride 2, bias, relu", x: [2, 12, 12, 3], filter: [7, 7, 3, 6], strides: 2, pad: "same", bias: true, activation: "relu" },
   { name: "1x1, no bias, linear (before batch norm)", x: [2, 5, 5, 8], filter: [1, 1, 8, 12], strides: 1, pad: "same", bias: false, activation: "linear" },
   { name: "3x3, no bias, relu, odd channels", x: [2, 7, 7, 5], filter: [3, 3, 5, 7], strides: 1, pad: "same", bias: false, activation: "relu" },
+  { name: "3x3 same, bias, relu, 18 filters (Winograd, a partial vector)", x: [2, 8, 7, 16], filter: [3, 3, 16, 18], strides: 1, pad: "same", bias: true, activation: "relu" },
+  { name: "1x1, bias, relu, 13 filters (one matrix product)", x: [2, 5, 5, 8], filter: [1, 1, 8, 13], strides: 1, pad: "valid", bias: true, activation: "relu" },
 ];
 
 /** Gradients of sum(conv(x)^2 * w) with respect to x, the filter and the bias, and the forward result. */
