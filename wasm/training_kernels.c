@@ -119,11 +119,22 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
         float *dw_kk = dw + ((long)(i * kw + j) * ci) * co;
         const float *xb = x + (((long)b * h + (oh0 * sh + i - pt)) * w + (ow0 * sw + j - pl)) * ci;
         const float *db = dy + (((long)b * oh + oh0) * ow + ow0) * co;
+        /* Where the positions follow one another in memory (a 1x1 stride-1 layer: whole rows, then whole images),
+           they are summed as one long row, in the same order: the per-row setup was a fifth of a short row's time. */
+        int nrows = oh1 - oh0, ncols = ow1 - ow0, groups = nimg;
+        if (ncols == ow && (long)sh * w == (long)ncols * sw) {
+          ncols *= nrows;
+          nrows = 1;
+          if (ncols == oh * ow && (long)h * w == (long)ncols * sw) {
+            ncols *= nimg;
+            groups = 1;
+          }
+        }
         for (int c0 = 0; c0 < ci; c0 += TILE_CI) {
           int nci = min_i(TILE_CI, ci - c0);
           for (int o0 = 0; o0 < co; o0 += 4 * TILE_V) {
             int valid = min_i(4 * TILE_V, co - o0);
-            dw_tile_any(xb + c0, (long)sh * w * ci, sw * ci, db + o0, (long)ow * co, co, oh1 - oh0, ow1 - ow0, nimg,
+            dw_tile_any(xb + c0, (long)sh * w * ci, sw * ci, db + o0, (long)ow * co, co, nrows, ncols, groups,
                         x_img, d_img, dw_kk + (long)c0 * co + o0, co, nci, (valid + 3) / 4, valid);
           }
         }
