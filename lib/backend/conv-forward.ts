@@ -26,17 +26,19 @@ const NO_EPILOGUE: Epilogue = { bias: 0, act: 0 };
 /**
  * out [N, OH, OW, Co] = valid convolution of x [N, H, W, Ci] (already padded) with filter [KH, KW, Ci, Co] at the
  * given strides, then the epilogue (none by default), computed by the compiled kernel, the second half of the
- * batch on the helper thread when it pays. Returns undefined (nothing allocated) when the compiled kernel cannot
- * be used for these tensors.
+ * batch on the helper thread when it pays. `outSize` keeps only the first rows and columns of the output (for an
+ * input padded further than the convolution needs, see winogradInputSize). Returns undefined (nothing allocated)
+ * when the compiled kernel cannot be used for these tensors.
  */
-export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, sh: number, sw: number, epi: Epilogue = NO_EPILOGUE): tf.TensorInfo | undefined {
+export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, sh: number, sw: number, epi: Epilogue = NO_EPILOGUE,
+  outSize?: [number, number]): tf.TensorInfo | undefined {
   const native = compiledKernels(backend);
   if (!native || x.dtype !== "float32" || filter.dtype !== "float32" || !hasSlack(backend, filter, 16)) return undefined;
   const [n, h, w, ci] = as4D(x.shape, "x");
   const [kh, kw, fci, co] = as4D(filter.shape, "filter");
   if (fci !== ci || h < kh || w < kw) return undefined;
-  const oh = Math.floor((h - kh) / sh) + 1;
-  const ow = Math.floor((w - kw) / sw) + 1;
+  const oh = Math.min(Math.floor((h - kh) / sh) + 1, outSize?.[0] ?? Infinity);
+  const ow = Math.min(Math.floor((w - kw) / sw) + 1, outSize?.[1] ?? Infinity);
   if (winogradFor(kh, kw, sh, sw, ci, co) && oh >= 2 && ow >= 2) {
     return winograd(native, backend, x, filter, n, h, w, ci, oh, ow, co, epi);
   }
@@ -66,6 +68,16 @@ let useWinograd = !wasmNoWinograd();
 /** Whether a layer of this filter size, stride and channel counts goes through Winograd (forward and filter gradient). */
 export function winogradFor(kh: number, kw: number, sh: number, sw: number, ci: number, co: number): boolean {
   return useWinograd && kh === 3 && kw === 3 && sh === 1 && sw === 1 && ci >= WINOGRAD_MIN_CHANNELS && co >= WINOGRAD_MIN_CHANNELS;
+}
+
+/**
+ * The input size a valid convolution with this output goes through Winograd on (every 2x2 output block's 4x4
+ * patch inside it), or undefined where it does not use Winograd. A caller that pads its input anyway can pad it
+ * to this size at once, instead of Winograd copying it again (an odd output: lesson 01's 31x31 input gradient).
+ */
+export function winogradInputSize(kh: number, kw: number, ci: number, co: number, oh: number, ow: number): [number, number] | undefined {
+  if (!winogradFor(kh, kw, 1, 1, ci, co) || oh < 2 || ow < 2) return undefined;
+  return [2 * Math.ceil(oh / 2) + 2, 2 * Math.ceil(ow / 2) + 2];
 }
 
 /** Switch the Winograd paths for 3x3 stride-1 convolutions and their filter gradients on or off (tests compare both with cpu). */

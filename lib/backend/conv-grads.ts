@@ -13,7 +13,7 @@
  * "filter" on every call and is 1.5-10x slower).
  */
 import * as tf from "@tensorflow/tfjs";
-import { convValid, padInput, winogradBlock, winogradFor } from "./conv-forward";
+import { convValid, padInput, winogradBlock, winogradFor, winogradInputSize } from "./conv-forward";
 import { macWork, runInHalves, sumInHalves } from "./split-work";
 import type { NativeKernels } from "./native-kernels";
 import {
@@ -56,16 +56,17 @@ function convInfo(
 
 /**
  * dy [N, OH, OW, C] placed into a zero tensor [N, H + KH - 1, W + KW - 1, C] at rows KH-1-padTop + i*strideH
- * (columns likewise), so that a stride-1 valid convolution with a KHxKW filter yields [N, H, W, ...].
- * Entries that would land outside only ever feed rows outside dx, so skipping them is exact. Returns dy itself
- * when there is nothing to add (1x1, stride 1): the caller frees the result only when it is not dy.
+ * (columns likewise), so that a stride-1 valid convolution with a KHxKW filter yields [N, H, W, ...]; `minSize`
+ * makes it at least that big (more zero rows and columns at the end). Entries that would land outside only ever
+ * feed rows outside dx, so skipping them is exact. Returns dy itself when there is nothing to add (1x1,
+ * stride 1): the caller frees the result only when it is not dy.
  */
-function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+function dilateAndPad(backend: WasmBackendLike, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, minSize?: [number, number]): tf.TensorInfo {
   const [n, oh, ow, c] = as4D(dy.shape, "dy");
   const kh = info.filterHeight;
   const kw = info.filterWidth;
-  const hp = info.inHeight + kh - 1;
-  const wp = info.inWidth + kw - 1;
+  const hp = Math.max(info.inHeight + kh - 1, minSize?.[0] ?? 0);
+  const wp = Math.max(info.inWidth + kw - 1, minSize?.[1] ?? 0);
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
   const sh = info.strideHeight;
@@ -185,10 +186,14 @@ function conv2DBackpropInput(args: KernelArgs<Present<tf.Conv2DBackpropInputInpu
   if (native && (info.strideHeight > 1 || info.strideWidth > 1) && dy.dtype === "float32" && filter.dtype === "float32") {
     return stridedBackpropInput(backend, native, dy, filter, info);
   }
-  const padded = dilateAndPad(backend, dy, info);
+  // Padded for Winograd at once only where the compiled kernel takes it (dx's channels are the flipped filter's
+  // outputs); the stock fallback would return a larger output.
+  const compiled = native && dy.dtype === "float32" && filter.dtype === "float32";
+  const wino = compiled ? winogradInputSize(info.filterHeight, info.filterWidth, info.outChannels, info.inChannels, info.inHeight, info.inWidth) : undefined;
+  const padded = dilateAndPad(backend, dy, info, wino);
   const flipped = flipSwapFilter(backend, filter);
   try {
-    return convValid(backend, padded, flipped, 1, 1) ?? runWasmKernel(backend, "Conv2D", { x: padded, filter: flipped }, {
+    return convValid(backend, padded, flipped, 1, 1, undefined, [info.inHeight, info.inWidth]) ?? runWasmKernel(backend, "Conv2D", { x: padded, filter: flipped }, {
       strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1],
     });
   } finally {
