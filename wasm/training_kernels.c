@@ -714,6 +714,35 @@ void relu_grad(const float *dy, const float *x, float *out, int size) {
 }
 
 /*
+ * relu_grad over [rows, cols] (cols at most SUM_COLS) and, in the same pass, sums[c] = the sum of out's column c,
+ * row after row (the numbers of relu_grad, then sum_rows over out): a conv layer's ReLU and bias gradients.
+ */
+EXPORT(relu_grad_sum)
+void relu_grad_sum(const float *dy, const float *x, float *out, float *sums, int rows, int cols) {
+  float acc[SUM_COLS];
+  const int vec = cols & ~3;
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  for (int j = 0; j < cols; j++) acc[j] = 0;
+  for (int i = 0; i < rows; i++) {
+    const long r = (long)i * cols;
+    for (int j = 0; j < vec; j += 4) {
+      v128_t xv = wasm_v128_load(x + r + j);
+      v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+      step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xv, xv));
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(dy + r + j), step);
+      wasm_v128_store(out + r + j, g);
+      wasm_v128_store(acc + j, wasm_f32x4_add(wasm_v128_load(acc + j), g));
+    }
+    for (int j = vec; j < cols; j++) {
+      float step = x[r + j] > 0 ? 1.0f : (x[r + j] != x[r + j] ? __builtin_nanf("") : 0.0f);
+      out[r + j] = dy[r + j] * step;
+      acc[j] += out[r + j];
+    }
+  }
+  for (int j = 0; j < cols; j++) sums[j] = acc[j];
+}
+
+/*
  * Most of FusedBatchNorm's gradient in one pass over [rows, cols] (cols = channels, at most SUM_COLS):
  * dx = dy * k[c] (k = gamma / sqrt(variance + eps)), and per channel sums[c] = sum dy, sums[cols + c] =
  * sum dy * (x - mean[c]), from which the caller derives the offset, scale, mean and variance gradients.

@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
 import { EPI_BIAS, EPI_RELU, compiledConv2D, conv2D } from "./conv-forward";
 import { reluGradFromOutput } from "./gradients";
+import { RELU_GRAD_SUM_KERNEL, RELU_GRAD_SUM_MAX_COLS } from "./relu-grad";
 import { runInHalves } from "./split-work";
 import { KernelArgs, WasmBackendLike, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
@@ -67,7 +68,8 @@ export const convBiasActConfig = wasmKernel(CONV_BIAS_ACT_KERNEL, convBiasAct);
 
 /**
  * The gradient, with tfjs's own numbers: ReLU's as in gradients.ts (from the output: step(relu(v)) = step(v)),
- * the bias's as Add's (dy summed over batch, rows and columns), the input's and filter's as Conv2D's.
+ * the bias's as Add's (dy summed over batch, rows and columns; with ReLU in the same pass, relu-grad.ts), the
+ * input's and filter's as Conv2D's.
  */
 export const CONV_BIAS_ACT_GRADIENT: tf.GradConfig = {
   kernelName: CONV_BIAS_ACT_KERNEL,
@@ -76,11 +78,15 @@ export const CONV_BIAS_ACT_GRADIENT: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, filter, y] = saved as tf.Tensor4D[];
     const { strides, pad, dimRoundingMode, activation } = attrs as unknown as LessonsConv2DBiasActAttrs;
-    const g = activation === "relu" ? (reluGradFromOutput(dy as tf.Tensor, y) as tf.Tensor4D) : (dy as tf.Tensor4D);
+    // With ReLU, one pass gives ReLU's gradient and its sum, the bias's gradient (if there is a bias).
+    const withSum = activation === "relu" && y.shape[3] <= RELU_GRAD_SUM_MAX_COLS && compiledKernelReady(RELU_GRAD_SUM_KERNEL);
+    const [g, biasGrad] = withSum
+      ? (tf.engine().runKernel(RELU_GRAD_SUM_KERNEL, { dy: dy as tf.Tensor, x: y }) as unknown as [tf.Tensor4D, tf.Tensor1D])
+      : [activation === "relu" ? (reluGradFromOutput(dy as tf.Tensor, y) as tf.Tensor4D) : (dy as tf.Tensor4D), undefined];
     return {
       x: () => backpropInput(x.shape, g, filter, strides, pad, dimRoundingMode),
       filter: () => backpropFilter(x, g, filter.shape, strides, pad, dimRoundingMode),
-      bias: () => tf.sum(g, [0, 1, 2]),
+      bias: () => biasGrad ?? tf.sum(g, [0, 1, 2]),
     };
   },
 };

@@ -46,6 +46,7 @@ export const HELPER_EXPORTS = [
   "winograd_filter_grad_tiles",
   "bias_act_rows",
   "dropout_mask",
+  "relu_grad_sum",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

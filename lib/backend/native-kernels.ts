@@ -29,13 +29,14 @@ export interface NativeKernels {
   batch_norm_rows(x: number, coef: number, out: number, rows: number, cols: number): void;
   conv2d_forward(
     x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
-    kh: number, kw: number, sh: number, sw: number,
+    kh: number, kw: number, sh: number, sw: number, bias?: number, act?: number,
   ): void;
   conv2d_forward_into(
     x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
     kh: number, kw: number, oImg: number, oRow: number, oPx: number,
   ): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
+  relu_grad_sum(dy: number, x: number, out: number, sums: number, rows: number, cols: number): void;
   bias_act_rows(y: number, bias: number, rows: number, cols: number, withBias: number, relu: number): void;
   dropout_mask(out: number, first: number, count: number, state0: number, thr: number, dropAll: number, keptBits: number): void;
   max_middle(x: number, out: number, outer: number, mid: number, inner: number): void;
@@ -48,7 +49,7 @@ export interface NativeKernels {
   winograd_filter_grad_output(m: number, dw: number, ci: number, co: number): void;
   winograd_tiles(
     x: number, u: number, scratch: number, y: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
-    th: number, tw: number, t0: number, count: number, block: number,
+    th: number, tw: number, t0: number, count: number, block: number, bias?: number, act?: number,
   ): void;
   depthwise_backprop_input(
     dy: number, w: number, dx: number, n: number, h: number, wd: number, c: number, oh: number, ow: number,

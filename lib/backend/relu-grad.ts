@@ -1,12 +1,18 @@
 /**
  * LessonsReluGrad, our own kernel: ReLU's gradient on the wasm backend in one compiled pass instead of tfjs's
  * dy * cast(step(x)) in three kernels, used by the lean Relu gradient in gradients.ts (the same numbers).
+ * LessonsReluGradSum also sums that gradient over all but the last axis in the same pass: a conv layer's bias
+ * gradient (fused-conv.ts), the same numbers as the Sum kernel gives (reduce-leading.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves } from "./split-work";
+import { runInHalves, sumInHalves } from "./split-work";
 import { KernelArgs, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const RELU_GRAD_KERNEL = "LessonsReluGrad";
+export const RELU_GRAD_SUM_KERNEL = "LessonsReluGradSum";
+
+/** Most channels LessonsReluGradSum takes (its sums live in a fixed buffer: SUM_COLS in the C source). */
+export const RELU_GRAD_SUM_MAX_COLS = 2048;
 
 export type LessonsReluGradInputs = { dy: tf.TensorInfo; x: tf.TensorInfo };
 
@@ -26,3 +32,23 @@ function reluGrad(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo {
 }
 
 export const reluGradConfig = wasmKernel(RELU_GRAD_KERNEL, reluGrad);
+
+/** Outputs the gradient (x's shape) and its sums over all but the last axis ([channels]). */
+function reluGradSum(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo[] {
+  const { inputs: { dy, x }, backend } = args;
+  const native = compiledKernels(backend);
+  const cols = x.shape[x.shape.length - 1];
+  if (!native || x.shape.length < 2 || cols > RELU_GRAD_SUM_MAX_COLS) {
+    throw new Error(`${RELU_GRAD_SUM_KERNEL} needs the compiled training kernels and at most ${RELU_GRAD_SUM_MAX_COLS} channels, got shape [${x.shape.join(", ")}].`);
+  }
+  const out = backend.makeOutput(x.shape, "float32");
+  const sums = backend.makeOutput([cols], "float32");
+  const rows = tf.util.sizeFromShape(x.shape) / cols;
+  const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
+  // Split by rows exactly as the Sum kernel splits the same sum (the same work), so the two halves' sums match.
+  sumInHalves(native, backend, "relu_grad_sum", rows, rows * cols, sums,
+    (r0, n, dst) => [dp + r0 * cols * 4, xp + r0 * cols * 4, op + r0 * cols * 4, dst, n, cols]);
+  return [out, sums];
+}
+
+export const reluGradSumConfig = wasmKernel(RELU_GRAD_SUM_KERNEL, reluGradSum);

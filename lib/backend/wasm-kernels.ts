@@ -22,7 +22,7 @@ import { batchMatMulConfig } from "./mat-mul";
 import { tileConfig } from "./tile";
 import { addConfig, multiplyConfig, subConfig } from "./binary";
 import { maxConfig, maxGradConfig } from "./max-reduce";
-import { reluGradConfig } from "./relu-grad";
+import { reluGradConfig, reluGradSumConfig } from "./relu-grad";
 import { adamUpdateConfig } from "./fused-adam";
 import { installFusedMoments, momentsConfig, momentsGradConfig } from "./moments";
 import { convBiasActConfig, installFusedConvTraining } from "./fused-conv";
@@ -57,7 +57,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, reluGradSumConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
   dropoutMaskConfig];
 
 export function registerWasmTrainingKernels(): void {

@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { randomArray, readyWasm } from "./helpers";
 import { CONV_BIAS_ACT_KERNEL, installFusedConvTraining, uninstallFusedConvTraining } from "../../lib/backend/fused-conv";
+import { RELU_GRAD_SUM_KERNEL } from "../../lib/backend/relu-grad";
+import { helperCalls, helperThreadReady } from "../../lib/backend/helper-thread";
+import type { WasmBackendLike } from "../../lib/backend/wasm-util";
 
 /** Runs fn with tfjs's own fused conv2d (installed = false) or ours, and lists the kernels it ran. */
 async function withPath<T>(installed: boolean, fn: () => T): Promise<{ result: T; kernels: string[] }> {
@@ -42,6 +45,8 @@ const CASES: Case[] = [
   { name: "3x3, no bias, relu, odd channels", x: [2, 7, 7, 5], filter: [3, 3, 5, 7], strides: 1, pad: "same", bias: false, activation: "relu" },
   { name: "3x3 same, bias, relu, 18 filters (Winograd, a partial vector)", x: [2, 8, 7, 16], filter: [3, 3, 16, 18], strides: 1, pad: "same", bias: true, activation: "relu" },
   { name: "1x1, bias, relu, 13 filters (one matrix product)", x: [2, 5, 5, 8], filter: [1, 1, 8, 13], strides: 1, pad: "valid", bias: true, activation: "relu" },
+  // 4 x 38 x 38 x 50 values: enough work to split the ReLU and bias gradient (and the convolutions) over two threads.
+  { name: "3x3 valid, bias, relu, 50 filters (split over two threads)", x: [4, 40, 40, 3], filter: [3, 3, 3, 50], strides: 1, pad: "valid", bias: true, activation: "relu" },
 ];
 
 /** Gradients of sum(conv(x)^2 * w) with respect to x, the filter and the bias, and the forward result. */
@@ -72,11 +77,20 @@ describe("convolution training step as one kernel (wasm)", () => {
       const stock = await withPath(false, () => gradients(c));
       const ours = await withPath(true, () => gradients(c));
       assert.ok(ours.kernels.includes(CONV_BIAS_ACT_KERNEL), `our kernel ran (kernels: ${ours.kernels.join(", ")})`);
+      if (c.activation === "relu") assert.ok(ours.kernels.includes(RELU_GRAD_SUM_KERNEL), "ReLU's gradient and the bias's in one pass");
       assert.ok(!stock.kernels.includes(CONV_BIAS_ACT_KERNEL));
       assert.equal(ours.result.length, stock.result.length);
       ours.result.forEach((values, i) => assert.deepEqual(values, stock.result[i], `output ${i} differs`));
     });
   }
+
+  it("the split case's ReLU and bias gradient ran on both threads", async () => {
+    const c = CASES.find((k) => k.name.includes("split over two threads"))!;
+    assert.equal(await helperThreadReady((tf.findBackend("wasm") as unknown as WasmBackendLike).wasm), true);
+    const calls = helperCalls("relu_grad_sum");
+    await withPath(true, () => gradients(c));
+    assert.equal(helperCalls("relu_grad_sum"), calls + 1);
+  });
 
   it("a model trains to the same weights bit for bit, with fewer kernels and fewer live tensors", async () => {
     const train = () => {
