@@ -114,7 +114,7 @@ for (const compiled of [true, false]) {
           // Ties: values quantised to a few levels so most windows hold repeated maxima.
           if (kind === "ties") x = x.map((v) => Math.round(v * 2) / 2);
           if (kind === "all-negative") x = x.map((v) => -Math.abs(v) - 0.1);
-          // NaN at every window position in turn: a NaN first value keeps dy, a later one never takes it.
+          // NaN at every window position in turn: as on cpu, a NaN never takes dy, wherever it lies in its window.
           if (kind === "nan") x = x.map((v, i) => (i % 7 === 3 ? NaN : v));
           const fn = () => {
             const xt = tf.tensor4d(x, xShape as [number, number, number, number]);
