@@ -697,20 +697,18 @@ void dropout_mask(float *out, int first, int count, int state0, int thr, int dro
  * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
  * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
  */
+INLINE v128_t relu_step4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(x, zero));
+  return wasm_v128_bitselect(nan, step, wasm_f32x4_ne(x, x));
+}
+INLINE float relu_step(float x) { return x > 0 ? 1.0f : (x != x ? __builtin_nanf("") : 0.0f); }
+
 EXPORT(relu_grad)
 void relu_grad(const float *dy, const float *x, float *out, int size) {
   int i = 0;
-  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
-  for (; i + 4 <= size; i += 4) {
-    v128_t xv = wasm_v128_load(x + i);
-    v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
-    step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xv, xv));
-    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
-  }
-  for (; i < size; i++) {
-    float step = x[i] > 0 ? 1.0f : (x[i] != x[i] ? __builtin_nanf("") : 0.0f);
-    out[i] = dy[i] * step;
-  }
+  for (; i + 4 <= size; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), relu_step4(wasm_v128_load(x + i))));
+  for (; i < size; i++) out[i] = dy[i] * relu_step(x[i]);
 }
 
 /*
@@ -721,21 +719,16 @@ EXPORT(relu_grad_sum)
 void relu_grad_sum(const float *dy, const float *x, float *out, float *sums, int rows, int cols) {
   float acc[SUM_COLS];
   const int vec = cols & ~3;
-  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
   for (int j = 0; j < cols; j++) acc[j] = 0;
   for (int i = 0; i < rows; i++) {
     const long r = (long)i * cols;
     for (int j = 0; j < vec; j += 4) {
-      v128_t xv = wasm_v128_load(x + r + j);
-      v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
-      step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xv, xv));
-      v128_t g = wasm_f32x4_mul(wasm_v128_load(dy + r + j), step);
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(dy + r + j), relu_step4(wasm_v128_load(x + r + j)));
       wasm_v128_store(out + r + j, g);
       wasm_v128_store(acc + j, wasm_f32x4_add(wasm_v128_load(acc + j), g));
     }
     for (int j = vec; j < cols; j++) {
-      float step = x[r + j] > 0 ? 1.0f : (x[r + j] != x[r + j] ? __builtin_nanf("") : 0.0f);
-      out[r + j] = dy[r + j] * step;
+      out[r + j] = dy[r + j] * relu_step(x[r + j]);
       acc[j] += out[r + j];
     }
   }
