@@ -6,6 +6,7 @@
  *   FusedBatchNorm gradient in gradients.ts.
  */
 import * as tf from "@tensorflow/tfjs";
+import { SUM_COLS } from "./native-kernels";
 import { runInHalves, sumInHalves } from "./split-work";
 import { KernelArgs, WasmBackendLike, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
@@ -53,7 +54,7 @@ function fusedBatchNorm(args: KernelArgs<tf.FusedBatchNormInputs, tf.FusedBatchN
 export const BATCH_NORM_GRAD_KERNEL = "LessonsBatchNormGrad";
 
 /** Most channels batch_norm_grad handles (its per-channel sums live in fixed buffers: SUM_COLS in the C source). */
-export const BATCH_NORM_GRAD_MAX_CHANNELS = 2048;
+export const BATCH_NORM_GRAD_MAX_CHANNELS = SUM_COLS;
 
 export type LessonsBatchNormGradInputs = { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo; variance: tf.TensorInfo; scale: tf.TensorInfo };
 export type LessonsBatchNormGradAttrs = { varianceEpsilon: number };

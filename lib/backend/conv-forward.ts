@@ -77,6 +77,11 @@ export function winogradFor(kh: number, kw: number, sh: number, sw: number, ci: 
  */
 export function winogradInputSize(kh: number, kw: number, ci: number, co: number, oh: number, ow: number): [number, number] | undefined {
   if (!winogradFor(kh, kw, 1, 1, ci, co) || oh < 2 || ow < 2) return undefined;
+  return patchesSize(oh, ow);
+}
+
+/** The input that holds the 4x4 patch of every 2x2 block of an [oh, ow] output. */
+function patchesSize(oh: number, ow: number): [number, number] {
   return [2 * Math.ceil(oh / 2) + 2, 2 * Math.ceil(ow / 2) + 2];
 }
 
@@ -96,7 +101,8 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
   const tw = Math.ceil(ow / 2);
   const total = n * th * tw;
   // Every 4x4 patch must lie inside the input: pad odd outputs by one zero row or column.
-  const input = h < 2 * th + 2 || w < 2 * tw + 2 ? padInput(backend, x, 2 * th + 2, 2 * tw + 2, 0, 0) : x;
+  const [hNeed, wNeed] = patchesSize(oh, ow);
+  const input = h < hNeed || w < wNeed ? padInput(backend, x, hNeed, wNeed, 0, 0) : x;
   const [hi, wi] = [input.shape[1], input.shape[2]];
   const block = winogradBlock(ci, co);
   const scratchFloats = 16 * block * (ci + co) + 4;

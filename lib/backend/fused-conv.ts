@@ -16,7 +16,8 @@ import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
 import { EPI_BIAS, EPI_RELU, compiledConv2D, conv2D } from "./conv-forward";
 import { reluGradFromOutput } from "./gradients";
-import { RELU_GRAD_SUM_KERNEL, RELU_GRAD_SUM_MAX_COLS } from "./relu-grad";
+import { SUM_COLS } from "./native-kernels";
+import { RELU_GRAD_SUM_KERNEL } from "./relu-grad";
 import { runInHalves } from "./split-work";
 import { KernelArgs, WasmBackendLike, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
@@ -79,7 +80,7 @@ export const CONV_BIAS_ACT_GRADIENT: tf.GradConfig = {
     const [x, filter, y] = saved as tf.Tensor4D[];
     const { strides, pad, dimRoundingMode, activation } = attrs as unknown as LessonsConv2DBiasActAttrs;
     // With ReLU, one pass gives ReLU's gradient and its sum, the bias's gradient (if there is a bias).
-    const withSum = activation === "relu" && y.shape[3] <= RELU_GRAD_SUM_MAX_COLS && compiledKernelReady(RELU_GRAD_SUM_KERNEL);
+    const withSum = activation === "relu" && y.shape[3] <= SUM_COLS && compiledKernelReady(RELU_GRAD_SUM_KERNEL);
     const [g, biasGrad] = withSum
       ? (tf.engine().runKernel(RELU_GRAD_SUM_KERNEL, { dy: dy as tf.Tensor, x: y }) as unknown as [tf.Tensor4D, tf.Tensor1D])
       : [activation === "relu" ? (reluGradFromOutput(dy as tf.Tensor, y) as tf.Tensor4D) : (dy as tf.Tensor4D), undefined];

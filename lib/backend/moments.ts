@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
 import { divideBy, leadingSplit, sumRows } from "./reduce-leading";
+import { SUM_COLS } from "./native-kernels";
 import { runInHalves, sumInHalves } from "./split-work";
 import { KernelArgs, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
@@ -27,7 +28,7 @@ export type LessonsMomentsGradInputs = { x: tf.TensorInfo; mean: tf.TensorInfo; 
 export type LessonsMomentsGradAttrs = { axis: number[] };
 
 /** Most channels the compiled passes take (their per-column sums live in a fixed buffer: SUM_COLS in the C source). */
-const MAX_COLS = 2048;
+const MAX_COLS = SUM_COLS;
 
 /** [k, rows, cols] when the fused kernels take a float32 x reduced over `axis`: its leading k axes, at most MAX_COLS values after them. */
 function fusable(shape: number[], axis: number | number[]): [number, number, number] | undefined {

@@ -9,6 +9,12 @@ import { debugMessages } from "../config";
 import { fallBackToPlainBuild, kernelBuildChoice, kernelBuildPath } from "./kernel-build";
 import { WasmGlobal, WasmMemory, wasmApi } from "./wasm-api";
 
+/**
+ * The most columns (channels) of the kernels that keep per-column sums in a fixed buffer: SUM_COLS in the C
+ * source (batch_norm_grad, relu_grad_sum and the moments passes; sum_rows goes column block by block beyond it).
+ */
+export const SUM_COLS = 2048;
+
 export interface NativeKernels {
   conv2d_backprop_filter(
     x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number, oh: number, ow: number,

@@ -6,13 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves, sumInHalves } from "./split-work";
+import { SUM_COLS } from "./native-kernels";
 import { KernelArgs, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const RELU_GRAD_KERNEL = "LessonsReluGrad";
 export const RELU_GRAD_SUM_KERNEL = "LessonsReluGradSum";
-
-/** Most channels LessonsReluGradSum takes (its sums live in a fixed buffer: SUM_COLS in the C source). */
-export const RELU_GRAD_SUM_MAX_COLS = 2048;
 
 export type LessonsReluGradInputs = { dy: tf.TensorInfo; x: tf.TensorInfo };
 
@@ -38,8 +36,8 @@ function reluGradSum(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo[] {
   const { inputs: { dy, x }, backend } = args;
   const native = compiledKernels(backend);
   const cols = x.shape[x.shape.length - 1];
-  if (!native || x.shape.length < 2 || cols > RELU_GRAD_SUM_MAX_COLS) {
-    throw new Error(`${RELU_GRAD_SUM_KERNEL} needs the compiled training kernels and at most ${RELU_GRAD_SUM_MAX_COLS} channels, got shape [${x.shape.join(", ")}].`);
+  if (!native || x.shape.length < 2 || cols > SUM_COLS) {
+    throw new Error(`${RELU_GRAD_SUM_KERNEL} needs the compiled training kernels and at most ${SUM_COLS} channels, got shape [${x.shape.join(", ")}].`);
   }
   const out = backend.makeOutput(x.shape, "float32");
   const sums = backend.makeOutput([cols], "float32");
