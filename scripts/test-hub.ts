@@ -204,8 +204,13 @@ async function stopEverything(hub: string, token: string, learners: string[], hu
   await Promise.race([exited(hubProc), sleep(Math.max(15_000, until - Date.now()))]);
   // The proxy has its own session, so the Hub's group does not hold it: it is gone once the Hub cleaned up.
   const proxy = fs.existsSync(proxyPidFile(dir)) ? Number(fs.readFileSync(proxyPidFile(dir), "utf8").trim()) || 0 : 0;
-  const left = [...new Set([...serverPids, proxy].filter((pid) => pid > 0 && alive(pid)).concat(processesMentioning(dir)))];
+  const running = () => [...new Set([...serverPids, proxy].filter((pid) => pid > 0).concat(processesMentioning(dir)))].filter(alive);
+  // The Hub signals the proxy and the kernels as it exits and does not wait for them: give them a few seconds to go.
+  const grace = Date.now() + 10_000;
+  while (running().length && Date.now() < grace) await sleep(250);
+  const left = running();
   if (hubProc.exitCode === null && hubProc.signalCode === null) left.push(hubProc.pid!);
+  const described = left.map((pid) => `${pid} (${commandLine(pid)})`);
   for (const pid of left) {
     try {
       process.kill(pid, "SIGKILL");
@@ -218,15 +223,30 @@ async function stopEverything(hub: string, token: string, learners: string[], hu
   } catch {
     /* the group is empty */
   }
-  if (left.length) console.error(`  processes left running after the Hub stopped (killed): ${left.join(", ")}`);
+  if (left.length) console.error(`  processes left running after the Hub stopped (killed): ${described.join(", ")}`);
   else console.log("  stopped: learners' servers and kernels, proxy, Hub; no process left");
   return left.length === 0;
 }
 
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 160) || "no command line";
+  } catch {
+    return "gone";
+  }
+}
+
+/** Whether `pid` is running: a zombie (exited, waiting for a parent that may never reap it) is not. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // The state follows the command name in parentheses, which may itself contain ") ".
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }
