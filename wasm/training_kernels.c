@@ -739,10 +739,10 @@ void relu_grad_sum(const float *dy, const float *x, float *out, float *sums, int
  * Most of FusedBatchNorm's gradient in one pass over [rows, cols] (cols = channels, at most SUM_COLS):
  * dx = dy * k[c] (k = gamma / sqrt(variance + eps)), and per channel sums[c] = sum dy, sums[cols + c] =
  * sum dy * (x - mean[c]), from which the caller derives the offset, scale, mean and variance gradients.
- * coef holds mean then k (2 x cols); sums is overwritten.
+ * coef holds mean then k (2 x cols); sums is overwritten. With write_dx 0 only the sums (the same numbers).
  */
-EXPORT(batch_norm_grad)
-void batch_norm_grad(const float *dy, const float *x, const float *coef, float *dx, float *sums, int rows, int cols) {
+INLINE void batch_norm_grad_pass(const float *dy, const float *x, const float *coef, float *dx, float *sums, int rows,
+                                 int cols, int write_dx) {
   float s0[SUM_COLS], s1[SUM_COLS];
   const float *mean = coef, *k = coef + cols;
   int vec = cols & ~3;
@@ -753,12 +753,12 @@ void batch_norm_grad(const float *dy, const float *x, const float *coef, float *
     for (int j = 0; j < vec; j += 4) {
       v128_t gv = wasm_v128_load(g + j);
       v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j));
-      wasm_v128_store(o + j, wasm_f32x4_mul(gv, wasm_v128_load(k + j)));
+      if (write_dx) wasm_v128_store(o + j, wasm_f32x4_mul(gv, wasm_v128_load(k + j)));
       wasm_v128_store(s0 + j, wasm_f32x4_add(wasm_v128_load(s0 + j), gv));
       wasm_v128_store(s1 + j, wasm_f32x4_add(wasm_v128_load(s1 + j), wasm_f32x4_mul(gv, centred)));
     }
     for (int j = vec; j < cols; j++) {
-      o[j] = g[j] * k[j];
+      if (write_dx) o[j] = g[j] * k[j];
       s0[j] += g[j];
       s1[j] += g[j] * (xr[j] - mean[j]);
     }
@@ -766,6 +766,40 @@ void batch_norm_grad(const float *dy, const float *x, const float *coef, float *
   for (int j = 0; j < cols; j++) {
     sums[j] = s0[j];
     sums[cols + j] = s1[j];
+  }
+}
+
+EXPORT(batch_norm_grad)
+void batch_norm_grad(const float *dy, const float *x, const float *coef, float *dx, float *sums, int rows, int cols) {
+  batch_norm_grad_pass(dy, x, coef, dx, sums, rows, cols, 1);
+}
+
+EXPORT(batch_norm_grad_sums)
+void batch_norm_grad_sums(const float *dy, const float *x, const float *coef, float *sums, int rows, int cols) {
+  batch_norm_grad_pass(dy, x, coef, 0, sums, rows, cols, 0);
+}
+
+/*
+ * Batch normalization's whole input gradient while training on the batch's own statistics, in one pass over
+ * [rows, cols]: dx = dy * k + (dmean/n + (dvar/n) * ((x - mean) * 2)), the two terms exactly as batch_norm_grad
+ * and moments_grad compute them, added as tfjs adds the two paths' gradients. coef = [mean, k, dmean/n, dvar/n]
+ * (4 x cols, prepared by the caller from batch_norm_grad_sums).
+ */
+EXPORT(batch_norm_train_dx)
+void batch_norm_train_dx(const float *dy, const float *x, const float *coef, float *dx, int rows, int cols) {
+  const float *mean = coef, *k = coef + cols, *dm = coef + 2 * cols, *dv = coef + 3 * cols;
+  int vec = cols & ~3;
+  v128_t two = wasm_f32x4_splat(2.0f);
+  for (int i = 0; i < rows; i++) {
+    const float *g = dy + (long)i * cols, *xr = x + (long)i * cols;
+    float *o = dx + (long)i * cols;
+    for (int j = 0; j < vec; j += 4) {
+      v128_t direct = wasm_f32x4_mul(wasm_v128_load(g + j), wasm_v128_load(k + j));
+      v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + j), wasm_v128_load(mean + j)), two);
+      v128_t viaStats = wasm_f32x4_add(wasm_v128_load(dm + j), wasm_f32x4_mul(wasm_v128_load(dv + j), d));
+      wasm_v128_store(o + j, wasm_f32x4_add(direct, viaStats));
+    }
+    for (int j = vec; j < cols; j++) o[j] = g[j] * k[j] + (dm[j] + dv[j] * ((xr[j] - mean[j]) * 2.0f));
   }
 }
 

@@ -47,6 +47,8 @@ export const HELPER_EXPORTS = [
   "bias_act_rows",
   "dropout_mask",
   "relu_grad_sum",
+  "batch_norm_grad_sums",
+  "batch_norm_train_dx",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -98,6 +98,17 @@ export const MOMENTS_GRADIENT: tf.GradConfig = {
 
 let stockMoments: Moments | undefined;
 
+/** Which x each mean from our kernel was computed from, with its variance and axes (batch-norm-train.ts asks). */
+const computedFrom = new WeakMap<tf.Tensor, { x: tf.Tensor; variance: tf.Tensor; axis: number[] }>();
+
+/** The x of which `mean` and `variance` are the per-channel moments over all its other axes (from fusedMoments, keepDims false), or undefined. */
+export function perChannelMomentsOf(mean: tf.Tensor, variance: tf.Tensor): tf.Tensor | undefined {
+  const from = computedFrom.get(mean);
+  if (!from || from.variance !== variance || from.x.isDisposed) return undefined;
+  const perChannel = from.axis.length === from.x.rank - 1 && from.axis.every((a, i) => a === i) && mean.rank === 1;
+  return perChannel ? from.x : undefined;
+}
+
 /** tf.moments as one kernel where it can (wasm with our kernels, float32, leading axes), else tfjs's own. */
 export function fusedMoments(x: tf.Tensor | tf.TensorLike, axis: number | number[] | null = null, keepDims = false): { mean: tf.Tensor; variance: tf.Tensor } {
   const stock = stockMoments ?? tf.moments;
@@ -106,6 +117,7 @@ export function fusedMoments(x: tf.Tensor | tf.TensorLike, axis: number | number
   }
   const attrs: LessonsMomentsAttrs = { axis: tf.util.parseAxisParam(axis, x.shape), keepDims };
   const [mean, variance] = tf.engine().runKernel(MOMENTS_KERNEL, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  computedFrom.set(mean, { x, variance, axis: attrs.axis });
   return { mean, variance };
 }
 

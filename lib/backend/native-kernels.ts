@@ -62,6 +62,8 @@ export interface NativeKernels {
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
   batch_norm_grad(dy: number, x: number, coef: number, dx: number, sums: number, rows: number, cols: number): void;
+  batch_norm_grad_sums(dy: number, x: number, coef: number, sums: number, rows: number, cols: number): void;
+  batch_norm_train_dx(dy: number, x: number, coef: number, dx: number, rows: number, cols: number): void;
   adam_update(
     value: number, m: number, v: number, g: number, valueOut: number, mOut: number, vOut: number, size: number,
     b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number,

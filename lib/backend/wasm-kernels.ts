@@ -16,7 +16,8 @@ import {
 import { maxPoolGradConfig } from "./pool-grads";
 import { conv2DConfig, fusedConv2DConfig } from "./conv-forward";
 import { castConfig, identityConfig, sliceConfig } from "./share-data";
-import { batchNormGradConfig, fusedBatchNormConfig } from "./batch-norm";
+import { batchNormGradConfig, batchNormTrainGradConfig, fusedBatchNormConfig } from "./batch-norm";
+import { installFusedBatchNormTraining } from "./batch-norm-train";
 import { meanConfig, sumConfig } from "./reduce-leading";
 import { batchMatMulConfig } from "./mat-mul";
 import { tileConfig } from "./tile";
@@ -57,7 +58,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, reluGradSumConfig, batchNormGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, reluGradSumConfig, batchNormGradConfig, batchNormTrainGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
   dropoutMaskConfig];
 
 export function registerWasmTrainingKernels(): void {
@@ -67,5 +68,6 @@ export function registerWasmTrainingKernels(): void {
     tf.registerKernel(config);
   }
   installFusedMoments();
+  installFusedBatchNormTraining();
   installFusedConvTraining();
 }

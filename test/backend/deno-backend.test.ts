@@ -27,7 +27,7 @@ test("under Deno, setupBackend picks wasm with our kernels (relaxed SIMD, helper
     build: string;
     convFilterGradient: boolean;
     helperCalls: number;
-    fusedMoments: boolean;
+    fusedBatchNorm: boolean;
     fusedConvTraining: boolean;
     losses: number[];
   };
@@ -39,7 +39,7 @@ test("under Deno, setupBackend picks wasm with our kernels (relaxed SIMD, helper
   assert.equal(result.build, "relaxed-simd", "Deno's V8 has relaxed SIMD on: the relaxed build of our kernels is loaded");
   assert.ok(result.convFilterGradient, "our convolution gradient kernel is registered (stock tfjs-backend-wasm has none)");
   assert.ok(result.helperCalls > 0, "the helper thread ran part of our kernels");
-  assert.ok(result.fusedMoments, "batch normalization's statistics and their gradient ran as our fused kernels (tfjs-core's moments was replaced)");
+  assert.ok(result.fusedBatchNorm, "batch normalization's statistics and its gradient ran as our fused kernels (tfjs-core's moments and batchNorm4d were replaced)");
   assert.ok(result.fusedConvTraining, "conv layers trained as one kernel with bias and ReLU (tfjs-core's fused.conv2d was replaced)");
   assert.equal(result.losses.length, 5);
   assert.ok(result.losses.every(Number.isFinite), `losses ${result.losses}`);
