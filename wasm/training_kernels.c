@@ -525,6 +525,8 @@ void adam_update(const float *value, const float *m, const float *v, const float
  */
 #define EPI_BIAS 1
 #define EPI_RELU 2
+/* conv_tile only: start from the sums already in out (a matrix product summed block of K by block of K). */
+#define EPI_LOAD 4
 INLINE v128_t epilogue(v128_t v, const float *bias, int act) {
   if (act & EPI_BIAS) v = wasm_f32x4_add(v, wasm_v128_load(bias));
   if (act & EPI_RELU) v = wasm_f32x4_max(v, wasm_f32x4_splat(0));
@@ -541,6 +543,20 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
                       float *out, int o_step, int np, int nv, int co_valid, const float *bias, int act) {
   v128_t acc[4][2];
   for (int a = 0; a < 4; a++) acc[a][0] = acc[a][1] = wasm_f32x4_splat(0);
+  if (act & EPI_LOAD) {
+    for (int a = 0; a < np; a++) {
+      const float *o = out + (long)a * o_step;
+      if (co_valid == 4 * nv) {
+        acc[a][0] = wasm_v128_load(o);
+        if (nv > 1) acc[a][1] = wasm_v128_load(o + 4);
+      } else {
+        float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int c = 0; c < co_valid; c++) tmp[c] = o[c];
+        acc[a][0] = wasm_v128_load(tmp);
+        acc[a][1] = wasm_v128_load(tmp + 4);
+      }
+    }
+  }
   for (int r = 0; r < kh; r++) {
     const float *xp = xb + r * x_row;
     const float *wp = wb + r * w_row;
@@ -555,7 +571,7 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
       }
     }
   }
-  if (act) {
+  if (act & (EPI_BIAS | EPI_RELU)) {
     for (int a = 0; a < np; a++) {
       acc[a][0] = epilogue(acc[a][0], bias, act);
       if (nv > 1) acc[a][1] = epilogue(acc[a][1], bias + 4, act);
@@ -618,6 +634,22 @@ EXPORT(conv2d_forward)
 void conv2d_forward(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
                     int kh, int kw, int sh, int sw, const float *bias, int act) {
   conv_valid(x, w, out, n, h, wd, ci, oh, ow, co, kh, kw, sh, sw, (long)oh * ow * co, (long)ow * co, co, bias, act);
+}
+
+/*
+ * The matrix product c[rows, n] = act(a[rows, k] . b[k, n] + bias) (conv2d_forward as a 1x1 convolution) summed
+ * kb values of k at a time: every register tile of rows runs through one block of b before the next block, so a
+ * b too big for the cache is read from memory once, not once per 4 rows. Each block continues the sums where
+ * the last stopped (EPI_LOAD), so the same operations in the same order as one pass over k.
+ */
+EXPORT(gemm_k_blocked)
+void gemm_k_blocked(const float *a, const float *b, float *c, int rows, int k, int n, int kb, const float *bias, int act) {
+  for (int k0 = 0; k0 < k; k0 += kb) {
+    int len = min_i(kb, k - k0), last = k0 + len >= k;
+    int block_act = (k0 > 0 ? EPI_LOAD : 0) | (last ? act : 0);
+    conv_valid(a + k0, b + (long)k0 * n, c, 1, 1, rows, 1, 1, rows, n, 1, len, 1, k, (long)rows * n, (long)rows * n, n,
+               last ? bias : 0, block_act);
+  }
 }
 
 /*

@@ -138,10 +138,23 @@ export function winogradBlock(ci: number, co: number): number {
   return Math.max(16, Math.floor((192 * 1024) / (64 * (ci + co))));
 }
 
-/** [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel (then the epilogue), the rows split over the helper thread. */
+/** Floats of b one block of gemm_k_blocked reads: about half of a core's 48-64 KB first-level data cache. */
+const K_BLOCK_FLOATS = 8192;
+
+/**
+ * [rows, k] x [k, n] at raw pointers by the 1x1 convolution kernel (then the epilogue), the rows split over the
+ * helper thread. A product of few rows with a b bigger than the first-level cache (a dense layer's weights)
+ * goes block of k by block of k (gemm_k_blocked), the same sums in the same order.
+ */
 export function gemmRows(native: NativeKernels, backend: WasmBackendLike, a: number, b: number, c: number, rows: number, k: number, n: number, epi: Epilogue = NO_EPILOGUE): void {
   // At least 4 rows (one register tile) on each side.
-  runInHalves(native, backend, "conv2d_forward", rows, rows >= 8 ? macWork(rows * k * n) : 0,
+  const work = rows >= 8 ? macWork(rows * k * n) : 0;
+  const kb = Math.max(16, Math.floor(K_BLOCK_FLOATS / n));
+  if (rows <= 64 && kb < k) {
+    runInHalves(native, backend, "gemm_k_blocked", rows, work, (r0, count) => [a + r0 * k * 4, b, c + r0 * n * 4, count, k, n, kb, epi.bias, epi.act]);
+    return;
+  }
+  runInHalves(native, backend, "conv2d_forward", rows, work,
     (r0, count) => [a + r0 * k * 4, b, c + r0 * n * 4, 1, 1, count, k, 1, count, n, 1, 1, 1, 1, epi.bias, epi.act]);
 }
 

@@ -49,6 +49,7 @@ export const HELPER_EXPORTS = [
   "relu_grad_sum",
   "batch_norm_grad_sums",
   "batch_norm_train_dx",
+  "gemm_k_blocked",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

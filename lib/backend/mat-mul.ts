@@ -26,6 +26,10 @@ function batchMatMul(args: KernelArgs<Present<tf.BatchMatMulInputs>, tf.BatchMat
     [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
     return runWasmKernel(backend, "Transpose", { x: t }, { perm });
   };
+  if (ownKernel && transposeB && !transposeA) {
+    const swapped = viaTransposedProduct(backend, native!, a, b, swapLast);
+    if (swapped) return swapped;
+  }
   const a2 = transposeA ? swapLast(a) : a;
   const b2 = transposeB ? swapLast(b) : b;
   try {
@@ -36,6 +40,30 @@ function batchMatMul(args: KernelArgs<Present<tf.BatchMatMulInputs>, tf.BatchMat
   } finally {
     if (a2 !== a) backend.disposeData(a2.dataId);
     if (b2 !== b) backend.disposeData(b2.dataId);
+  }
+}
+
+/**
+ * a [M, K] times b [N, K] transposed as (b . a^T)^T when the output is smaller than b (a dense layer's input
+ * gradient, dy times the weights transposed): two small transposes instead of one of b. The same products
+ * (a[i][c] * b[j][c] and b[j][c] * a[i][c] are equal) summed in the same order, so the same numbers.
+ * Undefined where it does not pay or does not apply.
+ */
+function viaTransposedProduct(backend: WasmBackendLike, native: NativeKernels, a: tf.TensorInfo, b: tf.TensorInfo, swapLast: (t: tf.TensorInfo) => tf.TensorInfo): tf.TensorInfo | undefined {
+  if (a.shape.length !== 2 || b.shape.length !== 2) return undefined;
+  const [[m, k], [n]] = [a.shape, b.shape];
+  if (m * k + m * n >= n * k) return undefined;
+  const aT = swapLast(a);
+  try {
+    if (!hasSlack(backend, aT, 16)) return undefined;
+    const product = matMul(backend, native, b, aT, []);
+    try {
+      return swapLast(product);
+    } finally {
+      backend.disposeData(product.dataId);
+    }
+  } finally {
+    backend.disposeData(aT.dataId);
   }
 }
 

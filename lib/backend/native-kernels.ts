@@ -41,6 +41,7 @@ export interface NativeKernels {
     x: number, w: number, out: number, n: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
     kh: number, kw: number, oImg: number, oRow: number, oPx: number,
   ): void;
+  gemm_k_blocked(a: number, b: number, c: number, rows: number, k: number, n: number, kb: number, bias: number, act: number): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
   relu_grad_sum(dy: number, x: number, out: number, sums: number, rows: number, cols: number): void;
   bias_act_rows(y: number, bias: number, rows: number, cols: number, withBias: number, relu: number): void;

@@ -82,6 +82,33 @@ describe("fast wasm kernels match cpu", () => {
     assertClose(got, await onBackend("cpu", fn), TOL, "big matMul");
   });
 
+  it("a dense layer's input gradient (dy times tall weights transposed) is the same bit for bit as with the weights transposed first", async () => {
+    await tf.setBackend("wasm");
+    const [dy, w] = [tf.tensor2d(randomArray(32 * 50, 19), [32, 50]), tf.tensor2d(randomArray(1200 * 50, 20), [1200, 50])];
+    // 32 x 50 + 32 x 1200 floats to transpose (dy and the product) instead of 1200 x 50: the swapped form runs.
+    const got = tf.tidy(() => tf.matMul(dy, w, false, true).dataSync());
+    const want = tf.tidy(() => tf.matMul(dy, tf.transpose(w)).dataSync());
+    assert.deepEqual(got, want);
+    const fn = () => tf.matMul(tf.tensor2d(randomArray(32 * 50, 19), [32, 50]), tf.tensor2d(randomArray(1200 * 50, 20), [1200, 50]), false, true);
+    assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "transposed dense gradient");
+    tf.dispose([dy, w]);
+  });
+
+  it("a product of few rows with big weights, summed block of K by block, is the same bit for bit as one pass", async () => {
+    await tf.setBackend("wasm");
+    // 8 rows (blocked) against the same rows inside 80 (one pass), K = 1000 values in blocks of 163; and a 1x1
+    // convolution with bias and ReLU over 16 pixels (blocked, the epilogue on the last block) against 80.
+    const [x, w] = [randomArray(80 * 1000, 21), randomArray(1000 * 50, 22)];
+    const rows = (m: number) => tf.tidy(() => tf.matMul(tf.tensor2d(x.subarray(0, m * 1000), [m, 1000]), tf.tensor2d(w, [1000, 50])).dataSync());
+    assert.deepEqual(rows(8), rows(80).subarray(0, 8 * 50));
+    const conv = (images: number) => tf.tidy(() =>
+      tf.fused.conv2d({ x: tf.tensor4d(x.subarray(0, images * 16 * 1000), [images, 4, 4, 1000]), filter: tf.tensor4d(w, [1, 1, 1000, 50]),
+        strides: 1, pad: "valid", bias: tf.tensor1d(randomArray(50, 23)), activation: "relu" }).dataSync());
+    assert.deepEqual(conv(1), conv(5).subarray(0, 16 * 50));
+    const fn = () => tf.matMul(tf.tensor2d(x.subarray(0, 8 * 1000), [8, 1000]), tf.tensor2d(w, [1000, 50]));
+    assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "blocked matMul");
+  });
+
   for (const [shape, reps] of [
     [[1, 1, 1, 5], [3, 4, 2, 1]],
     [[2, 3], [2, 2]],
