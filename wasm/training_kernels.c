@@ -144,11 +144,22 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, i
 }
 
 /*
+ * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
+ * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
+ */
+INLINE v128_t relu_step4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(x, zero));
+  return wasm_v128_bitselect(nan, step, wasm_f32x4_ne(x, x));
+}
+INLINE float relu_step(float x) { return x > 0 ? 1.0f : (x != x ? __builtin_nanf("") : 0.0f); }
+
+/*
  * One whole 2x2 window of disjoint windows, four channels at a time (the channels beyond the last multiple of 4
  * are left to the caller): max_pool_grad's search below, written out. g0..g3 say that the value at window
  * position 0..3 beat the best so far; the last position to do so wins (none may, as in an all-NaN window).
  */
-INLINE void pool_grad_2x2(const float *x, float *dx, const float *g, long row, int c) {
+INLINE void pool_grad_2x2(const float *x, float *dx, const float *g, long row, int c, int relu_mask) {
   const v128_t zero = wasm_f32x4_splat(0), minus_inf = wasm_f32x4_splat(-__builtin_inff());
   for (int ch = 0; ch + 4 <= c; ch += 4) {
     const float *p0 = x + ch, *p1 = x + c + ch, *p2 = x + row + ch, *p3 = x + row + c + ch;
@@ -167,10 +178,18 @@ INLINE void pool_grad_2x2(const float *x, float *dx, const float *g, long row, i
     v128_t w0 = wasm_v128_andnot(g0, later0);
     v128_t gv = wasm_v128_load(g + ch);
     /* 0 + masked dy, as the add into a cleared dx gives (so a -0 dy still lands as +0). */
-    wasm_v128_store(dx + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w0)));
-    wasm_v128_store(dx + c + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w1)));
-    wasm_v128_store(dx + row + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, w2)));
-    wasm_v128_store(dx + row + c + ch, wasm_f32x4_add(zero, wasm_v128_and(gv, g3)));
+    v128_t d0 = wasm_f32x4_add(zero, wasm_v128_and(gv, w0)), d1 = wasm_f32x4_add(zero, wasm_v128_and(gv, w1));
+    v128_t d2 = wasm_f32x4_add(zero, wasm_v128_and(gv, w2)), d3 = wasm_f32x4_add(zero, wasm_v128_and(gv, g3));
+    if (relu_mask) {
+      d0 = wasm_f32x4_mul(d0, relu_step4(v0));
+      d1 = wasm_f32x4_mul(d1, relu_step4(v1));
+      d2 = wasm_f32x4_mul(d2, relu_step4(v2));
+      d3 = wasm_f32x4_mul(d3, relu_step4(v3));
+    }
+    wasm_v128_store(dx + ch, d0);
+    wasm_v128_store(dx + c + ch, d1);
+    wasm_v128_store(dx + row + ch, d2);
+    wasm_v128_store(dx + row + c + ch, d3);
   }
 }
 
@@ -181,9 +200,8 @@ INLINE void pool_grad_2x2(const float *x, float *dx, const float *g, long row, i
  * first). Four channels at a time: the winning window position is tracked per lane, then dy is added to every
  * position under a lane mask, so overlapping windows also work.
  */
-EXPORT(max_pool_grad)
-void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
-                   int fw, int sh, int sw, int pt, int pl) {
+INLINE void max_pool_grad_op(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow,
+                             int fh, int fw, int sh, int sw, int pt, int pl, int relu_mask) {
   const long image = (long)h * w * c;
   /* Disjoint windows (stride >= size, the usual 2x2/2) write their positions directly instead of adding; when
      they also tile the whole image nothing needs clearing first. */
@@ -198,8 +216,13 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
        thread clears its own part of the batch. */
     if (!covers) {
       long z = 0;
-      for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, zero);
-      for (; z < image; z++) dxb[z] = 0;
+      if (relu_mask) {
+        for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, wasm_f32x4_mul(zero, relu_step4(wasm_v128_load(xb + z))));
+        for (; z < image; z++) dxb[z] = 0.0f * relu_step(xb[z]);
+      } else {
+        for (; z + 4 <= image; z += 4) wasm_v128_store(dxb + z, zero);
+        for (; z < image; z++) dxb[z] = 0;
+      }
     }
     for (int p = 0; p < oh; p++) {
       int r0 = max_i(p * sh - pt, 0), r1 = min_i(p * sh - pt + fh, h);
@@ -211,7 +234,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
         const long origin = ((long)r0 * w + c0) * c;
         int ch = 0;
         if (two_by_two && r1 - r0 == 2 && c1 - c0 == 2) {
-          pool_grad_2x2(xb + origin, dxb + origin, g, (long)w * c, c);
+          pool_grad_2x2(xb + origin, dxb + origin, g, (long)w * c, c, relu_mask);
           ch = c - c % 4;
         }
         for (; ch + 4 <= c; ch += 4) {
@@ -233,6 +256,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
               float *d = dxb + ((long)r * w + col) * c + ch;
               /* 0 + masked dy, as the add into a cleared dx gives (so a -0 dy still lands as +0). */
               v128_t add = wasm_f32x4_add(zero, wasm_v128_and(gv, wasm_i32x4_eq(at, wasm_i32x4_splat(k))));
+              if (relu_mask) add = wasm_f32x4_mul(add, relu_step4(wasm_v128_load(xb + ((long)r * w + col) * c + ch)));
               wasm_v128_store(d, disjoint ? add : wasm_f32x4_add(wasm_v128_load(d), add));
             }
           }
@@ -251,10 +275,30 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int
             }
           }
           if (at >= 0) dxb[at] += g[ch];
+          if (relu_mask) {
+            for (int r = r0; r < r1; r++) {
+              for (int col = c0; col < c1; col++) {
+                long i = ((long)r * w + col) * c + ch;
+                dxb[i] = dxb[i] * relu_step(xb[i]);
+              }
+            }
+          }
         }
       }
     }
   }
+}
+
+/*
+ * relu_mask 1 (disjoint windows only; the caller checks): dx * step(x) for an x that is a ReLU's output, the
+ * numbers of relu_grad applied to this kernel's dx (every position, the cleared ones too), without writing and
+ * reading dx twice: the gradient through max pooling and the ReLU before it in one pass.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int oh, int ow, int fh,
+                   int fw, int sh, int sw, int pt, int pl, int relu_mask) {
+  if (relu_mask) max_pool_grad_op(x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl, 1);
+  else max_pool_grad_op(x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl, 0);
 }
 
 /*
@@ -724,17 +768,6 @@ void dropout_mask(float *out, int first, int count, int state0, int thr, int dro
     out[i] = drop_all || draw < (uint32_t)thr ? 0.0f : kept_f;
   }
 }
-
-/*
- * ReLU's gradient, out = dy * step(x) with step(x) = 1 for x > 0, NaN for NaN, else 0: the same numbers as
- * tfjs's dy * cast(step(x)) in one pass instead of three kernels.
- */
-INLINE v128_t relu_step4(v128_t x) {
-  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
-  v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(x, zero));
-  return wasm_v128_bitselect(nan, step, wasm_f32x4_ne(x, x));
-}
-INLINE float relu_step(float x) { return x > 0 ? 1.0f : (x != x ? __builtin_nanf("") : 0.0f); }
 
 EXPORT(relu_grad)
 void relu_grad(const float *dy, const float *x, float *out, int size) {

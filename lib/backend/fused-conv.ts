@@ -17,7 +17,7 @@ import { nodeRequire } from "../node-require";
 import { EPI_BIAS, EPI_RELU, compiledConv2D, conv2D } from "./conv-forward";
 import { reluGradFromOutput } from "./gradients";
 import { SUM_COLS } from "./native-kernels";
-import { RELU_GRAD_SUM_KERNEL } from "./relu-grad";
+import { RELU_GRAD_SUM_KERNEL, isSteppedBy, markReluOutput } from "./relu-grad";
 import { runInHalves } from "./split-work";
 import { KernelArgs, WasmBackendLike, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
 
@@ -79,6 +79,16 @@ export const CONV_BIAS_ACT_GRADIENT: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, filter, y] = saved as tf.Tensor4D[];
     const { strides, pad, dimRoundingMode, activation } = attrs as unknown as LessonsConv2DBiasActAttrs;
+    // A gradient that already went through ReLU's step (max pooling's, gradients.ts) is ReLU's gradient as it is;
+    // the bias's is then its sum (the Sum kernel, the same numbers as relu_grad_sum's).
+    if (activation === "relu" && isSteppedBy(dy as tf.Tensor, y)) {
+      const g = dy as tf.Tensor4D;
+      return {
+        x: () => backpropInput(x.shape, g, filter, strides, pad, dimRoundingMode),
+        filter: () => backpropFilter(x, g, filter.shape, strides, pad, dimRoundingMode),
+        bias: () => tf.sum(g, [0, 1, 2]),
+      };
+    }
     // With ReLU, one pass gives ReLU's gradient and its sum, the bias's gradient (if there is a bias).
     const withSum = activation === "relu" && y.shape[3] <= SUM_COLS && compiledKernelReady(RELU_GRAD_SUM_KERNEL);
     const [g, biasGrad] = withSum
@@ -131,7 +141,9 @@ export const fusedConv2dForTraining = ((args: FusedConv2dArgs): tf.Tensor4D | tf
   const inputs = { x: args.x as tf.Tensor, filter: args.filter as tf.Tensor, ...(args.bias != null ? { bias: args.bias as tf.Tensor } : {}) };
   const attrs: LessonsConv2DBiasActAttrs = { strides: args.strides, pad: args.pad as LessonsConv2DBiasActAttrs["pad"], dimRoundingMode: args.dimRoundingMode,
     activation: (args.activation ?? "linear") as LessonsConv2DBiasActAttrs["activation"] };
-  return tf.engine().runKernel(CONV_BIAS_ACT_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const y = tf.engine().runKernel(CONV_BIAS_ACT_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  if (attrs.activation === "relu") markReluOutput(y);
+  return y;
 }) as FusedConv2d;
 
 /**

@@ -10,6 +10,10 @@
  * - Relu: tfjs computes dy * cast(step(x)) in three kernels; on wasm one compiled kernel gives the same numbers
  *   (elsewhere the stock formula runs). It keeps the output instead of the input, which frees one full-size
  *   activation per ReLU for the backward pass (56 MB in the CIFAR-10 CNN at batch 128).
+ * - MaxPool of a conv layer's ReLU output (fused-conv.ts), windows not overlapping: on wasm one compiled pass
+ *   gives MaxPoolGrad's dx times the ReLU's step, which the conv layer's gradient then takes as it is (the same
+ *   numbers as MaxPoolGrad followed by ReLU's gradient; where that ReLU output also feeds another layer, the
+ *   step is then applied twice, which can only change the sign of a zero); otherwise tfjs's own gradient.
  * - Max (global max pooling): tfjs computes dy * cast(equal(x, max)) with broadcasts the stock wasm kernels run
  *   slowly; on wasm one compiled pass gives the same numbers (max-reduce.ts).
  * Backend-independent; registering twice is harmless.
@@ -17,7 +21,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_GRAD_MAX_CHANNELS, LessonsBatchNormGradAttrs } from "./batch-norm";
 import { LessonsMaxGradAttrs, MAX_GRAD_KERNEL, middleSplit } from "./max-reduce";
-import { RELU_GRAD_KERNEL } from "./relu-grad";
+import { RELU_GRAD_KERNEL, isReluOutput, markSteppedBy } from "./relu-grad";
+import { MAX_POOL_GRAD_RELU_KERNEL, poolWindowsDisjoint } from "./pool-grads";
+import { compiledKernelReady } from "./wasm-util";
 
 /** dy reshaped to keep x's rank (size 1 on the reduced axes) and broadcast back to x's shape. */
 function broadcastBack(dy: tf.Tensor, xShape: number[], axis: number | number[]): tf.Tensor {
@@ -130,7 +136,31 @@ export const MAX_GRADIENT: tf.GradConfig = {
   },
 };
 
-const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT, RELU_GRADIENT, MAX_GRADIENT];
+export const MAX_POOL_GRADIENT: tf.GradConfig = {
+  kernelName: tf.MaxPool,
+  inputsToSave: ["x"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, y] = saved;
+    const a = attrs as unknown as tf.MaxPoolAttrs;
+    // Pooling a conv layer's ReLU output: the ReLU's step goes into the same pass, and the conv layer's gradient
+    // takes the result as it is (fused-conv.ts).
+    const throughRelu = x.dtype === "float32" && x.rank === 4 && isReluOutput(x) && poolWindowsDisjoint(a) && compiledKernelReady(MAX_POOL_GRAD_RELU_KERNEL);
+    if (throughRelu) {
+      const gradAttrs = { filterSize: a.filterSize, strides: a.strides, pad: a.pad, dimRoundingMode: a.dimRoundingMode };
+      return {
+        x: () => {
+          const dx = tf.engine().runKernel(MAX_POOL_GRAD_RELU_KERNEL, { dy: dy as tf.Tensor, input: x, output: y }, gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+          markSteppedBy(dx, x);
+          return dx;
+        },
+      };
+    }
+    return stockGradient(tf.MaxPool)!.gradFunc(dy, saved, attrs);
+  },
+};
+
+const LEAN_GRADIENTS = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT, RELU_GRADIENT, MAX_GRADIENT, MAX_POOL_GRADIENT];
 
 /** tfjs's own gradient configs, kept when ours replace them (tests compare the two). */
 const stockGradients = new Map<string, tf.GradConfig>();

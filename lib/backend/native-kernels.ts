@@ -22,7 +22,7 @@ export interface NativeKernels {
   ): void;
   max_pool_grad(
     x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number, reluMask: number,
   ): void;
   depthwise_backprop_filter(
     x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

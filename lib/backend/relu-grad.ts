@@ -50,3 +50,29 @@ function reluGradSum(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo[] {
 }
 
 export const reluGradSumConfig = wasmKernel(RELU_GRAD_SUM_KERNEL, reluGradSum);
+
+/*
+ * Max pooling right after a conv layer's ReLU (fused-conv.ts) passes its gradient through the ReLU's in the same
+ * pass (LessonsMaxPoolGradRelu, from the MaxPool gradient in gradients.ts); the conv layer's gradient then takes
+ * it as it is. These marks, on the tensors' data (which clones share), say which data is such a ReLU's output
+ * and which gradient already has the ReLU's step applied.
+ */
+const reluOutputs = new WeakSet<object>();
+const steppedBy = new WeakMap<object, object>();
+
+export function markReluOutput(y: tf.TensorInfo): void {
+  reluOutputs.add(y.dataId);
+}
+
+export function isReluOutput(x: tf.TensorInfo): boolean {
+  return reluOutputs.has(x.dataId);
+}
+
+/** Records that gradient g is already (what it would be) times step(y). */
+export function markSteppedBy(g: tf.TensorInfo, y: tf.TensorInfo): void {
+  steppedBy.set(g.dataId, y.dataId);
+}
+
+export function isSteppedBy(g: tf.TensorInfo, y: tf.TensorInfo): boolean {
+  return steppedBy.get(g.dataId) === y.dataId;
+}

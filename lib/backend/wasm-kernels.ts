@@ -13,7 +13,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from "./conv-grads";
-import { maxPoolGradConfig } from "./pool-grads";
+import { maxPoolGradConfig, maxPoolGradReluConfig } from "./pool-grads";
 import { conv2DConfig, fusedConv2DConfig } from "./conv-forward";
 import { castConfig, identityConfig, sliceConfig } from "./share-data";
 import { batchNormGradConfig, batchNormTrainGradConfig, fusedBatchNormConfig } from "./batch-norm";
@@ -58,7 +58,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */
-export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, reluGradSumConfig, batchNormGradConfig, batchNormTrainGradConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
+export const WASM_EXTRA_KERNELS: tf.KernelConfig[] = [adamUpdateConfig, reluGradConfig, reluGradSumConfig, batchNormGradConfig, batchNormTrainGradConfig, maxPoolGradReluConfig, maxGradConfig, momentsConfig, momentsGradConfig, convBiasActConfig,
   dropoutMaskConfig];
 
 export function registerWasmTrainingKernels(): void {

@@ -92,6 +92,40 @@ describe("convolution training step as one kernel (wasm)", () => {
     assert.equal(helperCalls("relu_grad_sum"), calls + 1);
   });
 
+  const POOL_CASES: { name: string; x: [number, number, number, number]; pool: number; stride: number; nan: boolean }[] = [
+    { name: "2x2 windows covering the map, with NaN", x: [2, 10, 10, 3], pool: 2, stride: 2, nan: true },
+    { name: "2x2 windows on an odd map (an uncovered edge), with NaN", x: [2, 9, 9, 3], pool: 2, stride: 2, nan: true },
+    { name: "3x3 windows at stride 3", x: [2, 11, 11, 3], pool: 3, stride: 3, nan: false },
+    // 4 x 40 x 40 x 6 (38 x 38 x 9 values out of the convolution): the pooling's gradient splits over two threads.
+    { name: "2x2, split over two threads", x: [4, 40, 40, 6], pool: 2, stride: 2, nan: false },
+  ];
+  for (const c of POOL_CASES) {
+    it(`max pooling after a ReLU layer, ${c.name}: the ReLU's step in the pooling's pass, the same gradients bit for bit`, async () => {
+      const run = () => tf.tidy(() => {
+        const values = randomArray(tf.util.sizeFromShape(c.x), 40);
+        if (c.nan) values[7] = NaN;
+        const x = tf.tensor(values, c.x) as tf.Tensor4D;
+        // Filters 9 (a partial vector of 4); some outputs are negative, so the ReLU's step is 0 there.
+        const filter = tf.tensor(randomArray(3 * 3 * c.x[3] * 9, 41), [3, 3, c.x[3], 9]) as tf.Tensor4D;
+        const bias = tf.tensor(randomArray(9, 42));
+        const f = (xv: tf.Tensor, fv: tf.Tensor, bv: tf.Tensor) => tf.maxPool(
+          tf.fused.conv2d({ x: xv as tf.Tensor4D, filter: fv as tf.Tensor4D, strides: 1, pad: "valid", bias: bv, activation: "relu" }), c.pool, c.stride, "valid");
+        const pooled = f(x, filter, bias);
+        const weights = tf.tensor(randomArray(pooled.size, 43), pooled.shape);
+        const grads = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(f(t[0], t[1], t[2]), weights)))([x, filter, bias]);
+        return grads.map((g) => g.dataSync() as Float32Array);
+      });
+      // Both paths must split the bias's sum alike: the helper thread first.
+      assert.equal(await helperThreadReady((tf.findBackend("wasm") as unknown as WasmBackendLike).wasm), true);
+      const stock = await withPath(false, run);
+      const ours = await withPath(true, run);
+      assert.ok(ours.kernels.includes("LessonsMaxPoolGradRelu") && !ours.kernels.includes("MaxPoolGrad"), `kernels: ${ours.kernels.join(", ")}`);
+      assert.ok(!ours.kernels.includes(RELU_GRAD_SUM_KERNEL), "no separate ReLU gradient pass");
+      if (c.nan) assert.ok(stock.result.some((g) => g.some(Number.isNaN)), "the NaN reaches the gradients");
+      ours.result.forEach((values, i) => assert.deepEqual(values, stock.result[i], `gradient ${i} differs`));
+    });
+  }
+
   it("a model trains to the same weights bit for bit, with fewer kernels and fewer live tensors", async () => {
     const train = () => {
       const model = tf.sequential({
@@ -131,6 +165,7 @@ describe("convolution training step as one kernel (wasm)", () => {
     const count = (ks: string[], name: string) => ks.filter((k) => k === name).length;
     assert.equal(count(ours.kernels, CONV_BIAS_ACT_KERNEL), 3);
     assert.equal(count(ours.kernels, "Relu"), 0, "ReLU applied inside the convolution kernel");
+    assert.equal(count(ours.kernels, "LessonsMaxPoolGradRelu"), 1, "the pooled ReLU's gradient in the pooling's pass");
     // The first layer's input gradient is not needed: 2 of 3 layers compute one (stock: the 1x1 custom gradient computes it too).
     assert.equal(count(ours.kernels, "Conv2DBackpropInput"), 2);
   });
