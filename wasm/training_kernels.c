@@ -37,10 +37,29 @@ INLINE int end_valid(int k, int pad, int stride, int size, int out) {
 }
 
 /*
+ * The first n (1..4) floats at p as a vector, zeros after them; and the first n lanes of v stored at p. Lane
+ * loads and stores: nothing beyond p[n - 1] is read or written, and no scratch array goes on the stack.
+ */
+INLINE v128_t load_lanes(const float *p, int n) {
+  if (n == 4) return wasm_v128_load(p);
+  v128_t v = n >= 2 ? wasm_v128_load64_zero(p) : wasm_v128_load32_zero(p);
+  return n == 3 ? wasm_v128_load32_lane(p + 2, v, 2) : v;
+}
+INLINE void store_lanes(float *p, v128_t v, int n) {
+  if (n == 4) {
+    wasm_v128_store(p, v);
+    return;
+  }
+  if (n >= 2) wasm_v128_store64_lane(p, v, 0);
+  else wasm_v128_store32_lane(p, v, 0);
+  if (n == 3) wasm_v128_store32_lane(p + 2, v, 2);
+}
+
+/*
  * One register tile of dW: NCI (1..4) input channels x NV (1..2) vectors of 4 output channels, accumulated over
  * a block of nrows x ncols output positions: dw[ci][co] += sum x[ci] * dy[co] over the block. x of position
  * (r, c) is at xb + r*x_row + c*x_step, dy at db + r*d_row + c*co_all. Lanes of the last vector beyond
- * co_valid are computed but not stored. Why 4x2: V8 (no FMA, so each product needs a scratch register) spills
+ * co_valid are zero and not stored. Why 4x2: V8 (no FMA, so each product needs a scratch register) spills
  * part of a 4x3 tile's twelve accumulators on every step; eight accumulators, two dy vectors and the x splats
  * fit x64's sixteen vector registers, and measured 10-25% faster on the lessons' layer shapes.
  */
@@ -51,6 +70,8 @@ INLINE void dw_tile(const float *xb, long x_row, int x_step, const float *db, lo
   v128_t acc[TILE_CI][TILE_V];
   for (int a = 0; a < TILE_CI; a++)
     for (int v = 0; v < TILE_V; v++) acc[a][v] = wasm_f32x4_splat(0);
+  /* Lanes of the last vector beyond co_valid read zeros: no product with whatever follows dy (see conv_tile). */
+  int last = co_valid - 4 * (nv - 1);
   for (int rr = 0; rr < nimg * nrows; rr++) {
     int m = rr / nrows, r = rr - m * nrows;
     const float *xp = xb + m * x_img + r * x_row;
@@ -58,7 +79,7 @@ INLINE void dw_tile(const float *xb, long x_row, int x_step, const float *db, lo
     for (int c = 0; c < ncols; c++, xp += x_step, dp += co_all) {
       v128_t d[TILE_V];
       for (int v = 0; v < TILE_V; v++)
-        if (v < nv) d[v] = wasm_v128_load(dp + 4 * v);
+        if (v < nv) d[v] = v == nv - 1 ? load_lanes(dp + 4 * v, last) : wasm_v128_load(dp + 4 * v);
       for (int a = 0; a < TILE_CI; a++) {
         if (a >= nci) break;
         v128_t xv = wasm_v128_load32_splat(xp + a);
@@ -73,10 +94,10 @@ INLINE void dw_tile(const float *xb, long x_row, int x_step, const float *db, lo
       for (int v = 0; v < TILE_V; v++)
         if (v < nv) wasm_v128_store(o + 4 * v, wasm_f32x4_add(wasm_v128_load(o + 4 * v), acc[a][v]));
     } else {
-      float tmp[4 * TILE_V];
-      for (int v = 0; v < TILE_V; v++)
-        if (v < nv) wasm_v128_store(tmp + 4 * v, acc[a][v]);
-      for (int c = 0; c < co_valid; c++) o[c] += tmp[c];
+      for (int v = 0; v < nv; v++) {
+        int n = v == nv - 1 ? last : 4;
+        store_lanes(o + 4 * v, wasm_f32x4_add(load_lanes(o + 4 * v, n), acc[a][v]), n);
+      }
     }
   }
 }
@@ -100,8 +121,7 @@ static void dw_tile_any(const float *xb, long x_row, int x_step, const float *db
  * dw must be zeroed by the caller. Per group of images and filter tap, each tile sums over all valid output
  * positions of the group (its x and dy stay in cache across tiles). A group is one image, or for small outputs
  * enough images for 64 positions, so that a tile's sum is long enough to pay for loading and storing its part
- * of dw (a 2x2 output alone made it 3x slower). Reads up to 3 floats past the end of dy when co % 4 != 0 (the
- * values are never stored), so the caller keeps 16 spare bytes after dy.
+ * of dw (a 2x2 output alone made it 3x slower).
  */
 EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *x, const float *dy, float *dw, int n, int h, int w, int ci, int oh, int ow,
@@ -564,15 +584,15 @@ void adam_update(const float *value, const float *m, const float *v, const float
 
 /*
  * A convolution's bias and activation, applied to one vector of sums before it is stored (act: EPI_BIAS adds
- * bias[0..3], EPI_RELU then takes max(v, 0)): the same additions and maximum as bias_act_rows's vector path.
- * bias may be read up to 3 floats past its last channel (the caller pads it).
+ * bias[0..n-1], zero to the lanes after them, EPI_RELU then takes max(v, 0)): the same additions and maximum as
+ * bias_act_rows's vector path.
  */
 #define EPI_BIAS 1
 #define EPI_RELU 2
 /* conv_tile only: start from the sums already in out (a matrix product summed block of K by block of K). */
 #define EPI_LOAD 4
-INLINE v128_t epilogue(v128_t v, const float *bias, int act) {
-  if (act & EPI_BIAS) v = wasm_f32x4_add(v, wasm_v128_load(bias));
+INLINE v128_t epilogue(v128_t v, const float *bias, int n, int act) {
+  if (act & EPI_BIAS) v = wasm_f32x4_add(v, load_lanes(bias, n));
   if (act & EPI_RELU) v = wasm_f32x4_max(v, wasm_f32x4_splat(0));
   return v;
 }
@@ -594,19 +614,25 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
         acc[a][0] = wasm_v128_load(o);
         if (nv > 1) acc[a][1] = wasm_v128_load(o + 4);
       } else {
-        float tmp[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int c = 0; c < co_valid; c++) tmp[c] = o[c];
-        acc[a][0] = wasm_v128_load(tmp);
-        acc[a][1] = wasm_v128_load(tmp + 4);
+        acc[a][0] = load_lanes(o, min_i(4, co_valid));
+        if (co_valid > 4) acc[a][1] = load_lanes(o + 4, co_valid - 4);
       }
     }
   }
+  /* Lanes of the last vector beyond co_valid read zeros, not what follows w (a malloc header reads as denormal
+   * floats, and a product with a denormal takes a slow microcode path on x86). */
+  int last = co_valid - 4 * (nv - 1);
   for (int r = 0; r < kh; r++) {
     const float *xp = xb + r * x_row;
     const float *wp = wb + r * w_row;
     for (int c = 0; c < k; c++, wp += co) {
-      v128_t d0 = wasm_v128_load(wp), d1 = d0;
-      if (nv > 1) d1 = wasm_v128_load(wp + 4);
+      v128_t d0, d1;
+      if (nv > 1) {
+        d0 = wasm_v128_load(wp);
+        d1 = load_lanes(wp + 4, last);
+      } else {
+        d0 = d1 = load_lanes(wp, last);
+      }
       for (int a = 0; a < 4; a++) {
         if (a >= np) break;
         v128_t xv = wasm_v128_load32_splat(xp + a * p_step + c);
@@ -617,8 +643,8 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
   }
   if (act & (EPI_BIAS | EPI_RELU)) {
     for (int a = 0; a < np; a++) {
-      acc[a][0] = epilogue(acc[a][0], bias, act);
-      if (nv > 1) acc[a][1] = epilogue(acc[a][1], bias + 4, act);
+      acc[a][0] = epilogue(acc[a][0], bias, nv > 1 ? 4 : last, act);
+      if (nv > 1) acc[a][1] = epilogue(acc[a][1], bias + 4, last, act);
     }
   }
   for (int a = 0; a < np; a++) {
@@ -627,10 +653,8 @@ INLINE void conv_tile(const float *xb, long x_row, int p_step, const float *wb, 
       wasm_v128_store(o, acc[a][0]);
       if (nv > 1) wasm_v128_store(o + 4, acc[a][1]);
     } else {
-      float tmp[8];
-      wasm_v128_store(tmp, acc[a][0]);
-      wasm_v128_store(tmp + 4, acc[a][1]);
-      for (int c = 0; c < co_valid; c++) o[c] = tmp[c];
+      store_lanes(o, acc[a][0], min_i(4, co_valid));
+      if (co_valid > 4) store_lanes(o + 4, acc[a][1], co_valid - 4);
     }
   }
 }
@@ -671,8 +695,7 @@ static void conv_valid(const float *x, const float *w, float *out, int n, int h,
 /*
  * Conv2D, NHWC, "valid" on an input the caller has already padded: out[b][p][q][o] =
  * act(sum_{i,j,c} x[b][p*sh+i][q*sw+j][c] * w[i][j][c][o] + bias[o]), with act and bias as in epilogue() (act 0,
- * the plain convolution, when the caller leaves them out). out is overwritten. Reads up to 3 floats past the
- * end of w and of bias when co % 4 != 0 (never used), so the caller keeps 16 spare bytes after each.
+ * the plain convolution, when the caller leaves them out). out is overwritten. Nothing past w, bias or x is read.
  */
 EXPORT(conv2d_forward)
 void conv2d_forward(const float *x, const float *w, float *out, int n, int h, int wd, int ci, int oh, int ow, int co,
@@ -933,23 +956,6 @@ void winograd_filter(const float *w, float *u, int ci, int co) {
   }
 }
 
-/* The first n (1..4) floats at p as a vector, zeros after them; and the first n lanes of v stored at p. */
-INLINE v128_t load_lanes(const float *p, int n) {
-  if (n == 4) return wasm_v128_load(p);
-  float tmp[4] = {0, 0, 0, 0};
-  for (int l = 0; l < n; l++) tmp[l] = p[l];
-  return wasm_v128_load(tmp);
-}
-INLINE void store_lanes(float *p, v128_t v, int n) {
-  if (n == 4) {
-    wasm_v128_store(p, v);
-    return;
-  }
-  float tmp[4];
-  wasm_v128_store(tmp, v);
-  for (int l = 0; l < n; l++) p[l] = tmp[l];
-}
-
 /* q = B^T p B for a 4x4 patch p of four channels, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
 INLINE void wino_patch(const v128_t p[16], v128_t q[16]) {
   v128_t t[16];
@@ -1014,8 +1020,8 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
         out2[0] = wasm_f32x4_add(wasm_f32x4_add(q[i * 4 + 0], q[i * 4 + 1]), q[i * 4 + 2]);
         out2[1] = wasm_f32x4_sub(wasm_f32x4_sub(q[i * 4 + 1], q[i * 4 + 2]), q[i * 4 + 3]);
         if (act) {
-          out2[0] = epilogue(out2[0], bias + c, act);
-          out2[1] = epilogue(out2[1], bias + c, act);
+          out2[0] = epilogue(out2[0], bias + c, n, act);
+          out2[1] = epilogue(out2[1], bias + c, n, act);
         }
         for (int j = 0; j < 2; j++) {
           int col = 2 * tx + j;
@@ -1031,7 +1037,7 @@ static void wino_output(const float *m, long plane, float *y, int oh, int ow, in
  * The whole Winograd convolution of tiles t0 .. t0+count-1, `block` tiles at a time: input transform, the 16
  * products and output transform of one block run while its transformed tiles are still in cache, instead of
  * each step streaming [16][tiles][channels] buffers of the whole batch through memory. scratch holds
- * 16*block*(ci + co) floats (V, then M, of one block), plus 4 (the product kernel reads up to 3 past V's end).
+ * 16*block*(ci + co) floats (V, then M, of one block).
  * bias and act as in conv2d_forward.
  */
 EXPORT(winograd_tiles)
@@ -1109,8 +1115,7 @@ static void wgrad_dy(const float *dy, float *u, long plane, int oh, int ow, int 
 
 /*
  * Adds the transformed sums M[16][ci][co] of tiles t0 .. t0+count-1 into m, `block` tiles at a time (the block's
- * V and U stay in cache for their 16 sums). scratch holds 16*block*(ci + co) + 4 floats (V, then U: dw_tile reads
- * up to 3 floats past a row of U).
+ * V and U stay in cache for their 16 sums). scratch holds 16*block*(ci + co) floats (V, then U).
  */
 EXPORT(winograd_filter_grad_tiles)
 void winograd_filter_grad_tiles(const float *x, const float *dy, float *scratch, float *m, int h, int w, int ci,

@@ -9,11 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import { wasmNoWinograd } from "../config";
 import { macWork, runInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
-import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, hasSlack, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
 
 /**
  * A convolution's bias and activation, applied to each sum before it is stored (epilogue() in the C source): the
- * bias's address (its buffer padded by 4 floats: the kernel reads up to 3 past its end) and the act bits.
+ * bias's address (0 without one) and the act bits.
  */
 export interface Epilogue {
   bias: number;
@@ -33,7 +33,7 @@ const NO_EPILOGUE: Epilogue = { bias: 0, act: 0 };
 export function convValid(backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, sh: number, sw: number, epi: Epilogue = NO_EPILOGUE,
   outSize?: [number, number]): tf.TensorInfo | undefined {
   const native = compiledKernels(backend);
-  if (!native || x.dtype !== "float32" || filter.dtype !== "float32" || !hasSlack(backend, filter, 16)) return undefined;
+  if (!native || x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
   const [n, h, w, ci] = as4D(x.shape, "x");
   const [kh, kw, fci, co] = as4D(filter.shape, "filter");
   if (fci !== ci || h < kh || w < kw) return undefined;
@@ -105,9 +105,8 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
   const input = h < hNeed || w < wNeed ? padInput(backend, x, hNeed, wNeed, 0, 0) : x;
   const [hi, wi] = [input.shape[1], input.shape[2]];
   const block = winogradBlock(ci, co);
-  const scratchFloats = 16 * block * (ci + co) + 4;
-  // (4 spare floats: the product kernel reads up to 3 past the last filter row.)
-  const u = backend.makeOutput([16 * ci * co + 4], "float32");
+  const scratchFloats = 16 * block * (ci + co);
+  const u = backend.makeOutput([16 * ci * co], "float32");
   // One block's transformed tiles for each thread.
   const scratch = backend.makeOutput([2 * scratchFloats], "float32");
   const out = backend.makeOutput([n, oh, ow, co], "float32");

@@ -17,7 +17,7 @@ import { convValid, padInput, winogradBlock, winogradFor, winogradInputSize } fr
 import { macWork, runInHalves, sumInHalves } from "./split-work";
 import type { NativeKernels } from "./native-kernels";
 import {
-  KernelArgs, Present, WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, hasSlack, ptr, reshaped, runWasmKernel, wasmKernel, zeros,
+  KernelArgs, Present, WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, ptr, reshaped, runWasmKernel, wasmKernel, zeros,
 } from "./wasm-util";
 
 /** The geometry every convolution gradient's attrs give (the same fields in all four of tfjs's types). */
@@ -129,8 +129,7 @@ function phaseOf(r: number, stride: number, kernel: number, pad: number, size: n
 /** The taps of phase (rh, rw), reversed, as a filter [TH, TW, Cout, Cin] (flat): g[i][j][o][c] = W[rh + sh(TH-1-i)][rw + sw(TW-1-j)][c][o]. */
 function phaseFilter(backend: WasmBackendLike, filter: tf.TensorInfo, rh: number, rw: number, th: number, tw: number, sh: number, sw: number): tf.TensorInfo {
   const [, kw, ci, co] = as4D(filter.shape, "filter");
-  // 4 spare floats: the kernel reads up to 3 past the last filter row.
-  const out = backend.makeOutput([th * tw * co * ci + 4], "float32");
+  const out = backend.makeOutput([th * tw * co * ci], "float32");
   const w = f32(backend, filter);
   const g = f32(backend, out);
   for (let i = 0; i < th; i++) {
@@ -246,12 +245,11 @@ function winogradFilterGradient(native: NativeKernels, backend: WasmBackendLike,
   const { top, left } = info.padInfo;
   const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
   const sums = zeros(backend, [16 * ci * co]);
-  // Each part transforms one block of x and dy at a time into scratch of its own (4 spare floats: the sums read
-  // up to 3 past a dy row).
+  // Each part transforms one block of x and dy at a time into scratch of its own.
   try {
     sumInHalves(native, backend, "winograd_filter_grad_tiles", total, macWork(16 * total * ci * co) + 32 * total * (ci + co), sums,
       (t0, count, dst, scratch) => [xp, dyp, scratch, dst, h, w, ci, oh, ow, co, th, tw, top, left, t0, count, block],
-      16 * block * (ci + co) + 4);
+      16 * block * (ci + co));
     const dw = backend.makeOutput(filterShape, "float32");
     native.winograd_filter_grad_output(ptr(backend, sums), ptr(backend, dw), ci, co);
     return dw;
@@ -270,7 +268,7 @@ function conv2DBackpropFilter(args: KernelArgs<Present<tf.Conv2DBackpropFilterIn
   if (native && float && winogradFor(info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.inChannels, info.outChannels)) {
     return winogradFilterGradient(native, backend, x, dy, info, attrs.filterShape);
   }
-  if (native && hasSlack(backend, dy, 16)) {
+  if (native) {
     const dw = zeros(backend, attrs.filterShape);
     const shape = [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
       info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];

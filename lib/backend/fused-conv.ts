@@ -19,7 +19,7 @@ import { reluGradFromOutput } from "./gradients";
 import { SUM_COLS } from "./native-kernels";
 import { RELU_GRAD_SUM_KERNEL, isSteppedBy, markReluOutput } from "./relu-grad";
 import { runInHalves } from "./split-work";
-import { KernelArgs, WasmBackendLike, compiledKernelReady, compiledKernels, f32, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, compiledKernelReady, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const CONV_BIAS_ACT_KERNEL = "LessonsConv2DBiasAct";
 
@@ -40,7 +40,7 @@ function convBiasAct(args: KernelArgs<LessonsConv2DBiasActInputs, LessonsConv2DB
   const relu = attrs.activation === "relu";
   if (!bias && !relu) return conv2D(convArgs);
   // The bias and activation go into the convolution's stores, which saves a pass over the output.
-  const fused = withPaddedBias(backend, bias, (bp) => compiledConv2D(convArgs, { bias: bp, act: (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0) }));
+  const fused = compiledConv2D(convArgs, { bias: bias ? ptr(backend, bias) : 0, act: (bias ? EPI_BIAS : 0) | (relu ? EPI_RELU : 0) });
   if (fused) return fused;
   // Where the compiled convolution does not take the tensors: tfjs's Conv2D, then the bias and activation in
   // place on its fresh result, which nobody else holds yet.
@@ -51,18 +51,6 @@ function convBiasAct(args: KernelArgs<LessonsConv2DBiasActInputs, LessonsConv2DB
   runInHalves(native, backend, "bias_act_rows", size / cols, size,
     (r0, n) => [yp + r0 * cols * 4, bp, n, cols, bias ? 1 : 0, relu ? 1 : 0]);
   return y;
-}
-
-/** f(address of a copy of bias with 4 spare floats, which the epilogue may read), or f(0) without a bias. */
-function withPaddedBias<T>(backend: WasmBackendLike, bias: tf.TensorInfo | undefined, f: (bp: number) => T): T {
-  if (!bias) return f(0);
-  const padded = backend.makeOutput([bias.shape[0] + 4], "float32");
-  try {
-    f32(backend, padded).set(f32(backend, bias));
-    return f(ptr(backend, padded));
-  } finally {
-    backend.disposeData(padded.dataId);
-  }
 }
 
 export const convBiasActConfig = wasmKernel(CONV_BIAS_ACT_KERNEL, convBiasAct);

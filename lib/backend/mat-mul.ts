@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { NativeKernels } from "./native-kernels";
 import { gemmRows } from "./conv-forward";
-import { KernelArgs, Present, WasmBackendLike, callStock, compiledKernels, hasSlack, ptr, runWasmKernel, wasmKernel } from "./wasm-util";
+import { KernelArgs, Present, WasmBackendLike, callStock, compiledKernels, ptr, runWasmKernel, wasmKernel } from "./wasm-util";
 
 function batchMatMul(args: KernelArgs<Present<tf.BatchMatMulInputs>, tf.BatchMatMulAttrs>): tf.TensorInfo {
   const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
@@ -35,7 +35,7 @@ function batchMatMul(args: KernelArgs<Present<tf.BatchMatMulInputs>, tf.BatchMat
   try {
     // The output's batch dimensions: the side with real batches, else the longer (all-ones) list, as tfjs does.
     const outShape = !single(oa) ? oa : !single(ob) ? ob : oa.length >= ob.length ? oa : ob;
-    if (ownKernel && hasSlack(backend, b2, 16)) return matMul(backend, native!, a2, b2, outShape);
+    if (ownKernel) return matMul(backend, native!, a2, b2, outShape);
     return callStock("BatchMatMul", { ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
   } finally {
     if (a2 !== a) backend.disposeData(a2.dataId);
@@ -55,7 +55,6 @@ function viaTransposedProduct(backend: WasmBackendLike, native: NativeKernels, a
   if (m * k + m * n >= n * k) return undefined;
   const aT = swapLast(a);
   try {
-    if (!hasSlack(backend, aT, 16)) return undefined;
     const product = matMul(backend, native, b, aT, []);
     try {
       return swapLast(product);

@@ -66,12 +66,6 @@ export function ptr(backend: WasmBackendLike, info: tf.TensorInfo): number {
   return backend.typedArrayFromHeap(info).byteOffset;
 }
 
-/** True when at least `spare` bytes of wasm memory follow the tensor's data (kernels that over-read a little). */
-export function hasSlack(backend: WasmBackendLike, info: tf.TensorInfo, spare: number): boolean {
-  const view = backend.typedArrayFromHeap(info);
-  return view.byteOffset + view.byteLength + spare <= backend.wasm.HEAPU8.buffer.byteLength;
-}
-
 /** Runs another wasm kernel directly (no engine, no tape): the caller owns and must dispose the result. */
 export function runWasmKernel(
   backend: WasmBackendLike,
