@@ -452,31 +452,38 @@ void moments_grad(const float *x, const float *coef, float *dx, int rows, int co
 
 /*
  * Elementwise a OP b over [rows, cols] where each operand is either full ([rows, cols], mode 0), one value per
- * column ([cols], broadcast over rows, mode 1) or a scalar (mode 2). op: 0 add, 1 subtract, 2 multiply.
- * Covers the broadcasts of BatchNorm and bias terms that the stock kernels run through a slow generic loop.
+ * column ([cols], broadcast over rows, mode 1), a scalar (mode 2) or one value per row ([rows, 1], broadcast
+ * over columns, mode 3). op: 0 add, 1 subtract, 2 multiply, 3 divide. Covers the broadcasts of BatchNorm's and
+ * bias terms and of softmax's normalisation, which the stock kernels run through a slow generic loop.
  */
 INLINE v128_t apply_op(v128_t a, v128_t b, int op) {
-  return op == 0 ? wasm_f32x4_add(a, b) : op == 1 ? wasm_f32x4_sub(a, b) : wasm_f32x4_mul(a, b);
+  return op == 0 ? wasm_f32x4_add(a, b) : op == 1 ? wasm_f32x4_sub(a, b) : op == 2 ? wasm_f32x4_mul(a, b) : wasm_f32x4_div(a, b);
 }
-INLINE float apply_op1(float a, float b, int op) { return op == 0 ? a + b : op == 1 ? a - b : a * b; }
+INLINE float apply_op1(float a, float b, int op) { return op == 0 ? a + b : op == 1 ? a - b : op == 2 ? a * b : a / b; }
+
+/* Row i of an operand in mode m: its own row (0), the shared row (1), the scalar (2) or its row's value (3). */
+INLINE const float *operand_row(const float *p, int mode, int i, int cols) {
+  return mode == 0 ? p + (long)i * cols : mode == 3 ? p + i : p;
+}
 
 INLINE void binary_rows_op(const float *a, const float *b, float *out, int rows, int cols, int am, int bm, int op) {
+  int a_one = am >= 2, b_one = bm >= 2; /* one value for the whole row */
   for (int i = 0; i < rows; i++) {
-    const float *ar = am == 0 ? a + (long)i * cols : a;
-    const float *br = bm == 0 ? b + (long)i * cols : b;
+    const float *ar = operand_row(a, am, i, cols);
+    const float *br = operand_row(b, bm, i, cols);
     float *o = out + (long)i * cols;
     int j = 0;
-    if (am != 2 && bm != 2) {
+    if (!a_one && !b_one) {
       for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(wasm_v128_load(ar + j), wasm_v128_load(br + j), op));
       for (; j < cols; j++) o[j] = apply_op1(ar[j], br[j], op);
-    } else if (am == 2) {
-      v128_t av = wasm_f32x4_splat(a[0]);
-      for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(av, wasm_v128_load(br + j), op));
-      for (; j < cols; j++) o[j] = apply_op1(a[0], br[j], op);
+    } else if (a_one) {
+      v128_t av = wasm_f32x4_splat(ar[0]);
+      for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(av, b_one ? wasm_f32x4_splat(br[0]) : wasm_v128_load(br + j), op));
+      for (; j < cols; j++) o[j] = apply_op1(ar[0], b_one ? br[0] : br[j], op);
     } else {
-      v128_t bv = wasm_f32x4_splat(b[0]);
+      v128_t bv = wasm_f32x4_splat(br[0]);
       for (; j + 4 <= cols; j += 4) wasm_v128_store(o + j, apply_op(wasm_v128_load(ar + j), bv, op));
-      for (; j < cols; j++) o[j] = apply_op1(ar[j], b[0], op);
+      for (; j < cols; j++) o[j] = apply_op1(ar[j], br[0], op);
     }
   }
 }
@@ -485,7 +492,8 @@ EXPORT(binary_rows)
 void binary_rows(const float *a, const float *b, float *out, int rows, int cols, int am, int bm, int op) {
   if (op == 0) binary_rows_op(a, b, out, rows, cols, am, bm, 0);
   else if (op == 1) binary_rows_op(a, b, out, rows, cols, am, bm, 1);
-  else binary_rows_op(a, b, out, rows, cols, am, bm, 2);
+  else if (op == 2) binary_rows_op(a, b, out, rows, cols, am, bm, 2);
+  else binary_rows_op(a, b, out, rows, cols, am, bm, 3);
 }
 
 /*

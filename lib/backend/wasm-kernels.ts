@@ -21,7 +21,7 @@ import { installFusedBatchNormTraining } from "./batch-norm-train";
 import { meanConfig, sumConfig } from "./reduce-leading";
 import { batchMatMulConfig } from "./mat-mul";
 import { tileConfig } from "./tile";
-import { addConfig, multiplyConfig, subConfig } from "./binary";
+import { addConfig, multiplyConfig, realDivConfig, subConfig } from "./binary";
 import { maxConfig, maxGradConfig } from "./max-reduce";
 import { reluGradConfig, reluGradSumConfig } from "./relu-grad";
 import { adamUpdateConfig } from "./fused-adam";
@@ -54,6 +54,7 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
   addConfig,
   subConfig,
   multiplyConfig,
+  realDivConfig,
   maxConfig,
 ];
 

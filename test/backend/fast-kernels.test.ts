@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply, transposed BatchMatMul, Identity, Cast, Slice, FusedBatchNorm) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply/RealDiv, transposed BatchMatMul, Identity, Cast, Slice, FusedBatchNorm) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -125,14 +125,18 @@ describe("fast wasm kernels match cpu", () => {
     }
   }
 
-  for (const op of ["add", "sub", "mul"] as const) {
+  for (const op of ["add", "sub", "mul", "div"] as const) {
     for (const [sa, sb] of [
       [[2, 3, 4, 5], [2, 3, 4, 5]],
       [[2, 3, 4, 5], [5]],
       [[1, 1, 1, 6], [3, 2, 2, 6]],
       [[2, 3, 7], []],
       [[], [4, 3]],
-      [[4, 1], [4, 3]], // another broadcast: the stock kernel's job
+      [[4, 1], [4, 3]], // one value per row
+      [[32, 10], [32, 1]],
+      [[2, 3, 1], [1, 3, 7]],
+      [[4, 1], [1, 3]], // per row and per column
+      [[2, 1, 3], [1, 4, 1]], // another broadcast: the stock kernel's job
       [[3, 9], [1, 9]],
       // Sizes in whole rows of 1024: taken as one contiguous run unless an operand is per-channel.
       [[4, 16, 16, 20], [4, 16, 16, 20]],
@@ -249,6 +253,7 @@ describe("big elementwise kernels split over the helper thread", () => {
     ["multiply full * full", "binary_rows", () => tf.mul(tf.tensor(x, shape), tf.tensor(randomArray(x.length, 43), shape))],
     ["add full + full in rows of 1024", "binary_rows", () => tf.add(tf.tensor(randomArray(64 * 64 * 80, 44), [64, 64, 80]), tf.tensor(randomArray(64 * 64 * 80, 45), [64, 64, 80]))],
     ["sub scalar - full", "binary_rows", () => tf.sub(tf.scalar(0.5), tf.tensor(x, shape))],
+    ["divide full / per-row", "binary_rows", () => tf.div(tf.tensor(x, shape), tf.tensor(randomArray(37 * 91, 48), [37, 91, 1]))],
     ["sum over leading axes", "sum_rows", () => tf.sum(tf.tensor(x, shape), [0, 1])],
     ["mean over the first axis", "sum_rows", () => tf.mean(tf.tensor(x, shape), 0)],
     ["batchNorm per channel", "batch_norm_rows", () => {
