@@ -1063,11 +1063,141 @@ void winograd_tiles(const float *x, const float *u, float *scratch, float *y, in
 }
 
 /*
+ * Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions (forward, and the input gradient, which is one): each 4x4
+ * block of outputs costs 36 products per input and output channel pair instead of 144. The three transforms
+ * below surround 36 independent matrix products M[k] = V[k] (tiles x ci) * U[k] (ci x co), done by the
+ * convolution kernel as 1x1 convolutions (winograd4_tiles), with the interpolation points 0, 1, -1, 2, -2:
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+ *   G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+ * Against F(2x2, 3x3) (above) the rounding error grows about tenfold, to about 1e-6 of the largest output; the
+ * caller takes whichever of the two needs fewer products for the output's size (2x2 maps: F(2x2, 3x3)).
+ */
+
+/* r[0..5 step rs] = G g for g[0..2 step s]: one column or row of a filter's transform. */
+INLINE void wino4_g(const float *g, int s, float *r, int rs) {
+  float g0 = g[0], g1 = g[s], g2 = g[2 * s];
+  r[0] = g0 / 4;
+  r[rs] = -(g0 + g1 + g2) / 6;
+  r[2 * rs] = -(g0 - g1 + g2) / 6;
+  r[3 * rs] = (g0 + 2 * g1 + 4 * g2) / 24;
+  r[4 * rs] = (g0 - 2 * g1 + 4 * g2) / 24;
+  r[5 * rs] = g2;
+}
+
+/* Filter: U[k][c][o] = (G g G^T)[k] (6x6, k = 6*row + column) for g = w[.][.][c][o]. */
+EXPORT(winograd4_filter)
+void winograd4_filter(const float *w, float *u, int ci, int co) {
+  long plane = (long)ci * co;
+  for (long e = 0; e < plane; e++) {
+    float g[9], t[18], r[36];
+    for (int i = 0; i < 9; i++) g[i] = w[i * plane + e];
+    for (int j = 0; j < 3; j++) wino4_g(g + j, 3, t + j, 3); /* t = G g: 6 x 3 */
+    for (int i = 0; i < 6; i++) wino4_g(t + i * 3, 1, r + i * 6, 1); /* (G g) G^T: 6 x 6 */
+    for (int k = 0; k < 36; k++) u[k * plane + e] = r[k];
+  }
+}
+
+/* r[0..5 step rs] = B^T d for d[0..5 step s], four channels at a time. */
+INLINE void wino4_bt(const v128_t *d, int s, v128_t *r, int rs) {
+  v128_t two = wasm_f32x4_splat(2), four = wasm_f32x4_splat(4), five = wasm_f32x4_splat(5);
+  v128_t d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
+  r[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d0), wasm_f32x4_mul(five, d2)), d4);
+  r[rs] = wasm_f32x4_sub(wasm_f32x4_add(d3, d4), wasm_f32x4_mul(four, wasm_f32x4_add(d1, d2)));
+  r[2 * rs] = wasm_f32x4_add(wasm_f32x4_sub(d4, d3), wasm_f32x4_mul(four, wasm_f32x4_sub(d1, d2)));
+  r[3 * rs] = wasm_f32x4_add(wasm_f32x4_sub(d4, d2), wasm_f32x4_mul(two, wasm_f32x4_sub(d3, d1)));
+  r[4 * rs] = wasm_f32x4_sub(wasm_f32x4_sub(d4, d2), wasm_f32x4_mul(two, wasm_f32x4_sub(d3, d1)));
+  r[5 * rs] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d1), wasm_f32x4_mul(five, d3)), d5);
+}
+
+/* r[0..3 step rs] = A^T m for m[0..5 step s], four channels at a time. */
+INLINE void wino4_at(const v128_t *m, int s, v128_t *r, int rs) {
+  v128_t sum12 = wasm_f32x4_add(m[s], m[2 * s]), dif12 = wasm_f32x4_sub(m[s], m[2 * s]);
+  v128_t sum34 = wasm_f32x4_add(m[3 * s], m[4 * s]), dif34 = wasm_f32x4_sub(m[3 * s], m[4 * s]);
+  r[0] = wasm_f32x4_add(wasm_f32x4_add(m[0], sum12), sum34);
+  r[rs] = wasm_f32x4_add(dif12, wasm_f32x4_mul(wasm_f32x4_splat(2), dif34));
+  r[2 * rs] = wasm_f32x4_add(sum12, wasm_f32x4_mul(wasm_f32x4_splat(4), sum34));
+  r[3 * rs] = wasm_f32x4_add(wasm_f32x4_add(dif12, wasm_f32x4_mul(wasm_f32x4_splat(8), dif34)), m[5 * s]);
+}
+
+/*
+ * Input: for each 6x6 patch at (4*ty, 4*tx) of each image (tile index t = (b*th + ty)*tw + tx), per channel,
+ * V[k][t][c] = (B^T d B)[k]. The input must hold every patch: h >= 4*th + 2 and w >= 4*tw + 2 (the caller
+ * pads). Tiles t0 .. t0+count-1 of the batch, tile t written at v + (t - t0)*ci + k*plane; four channels at a time.
+ */
+static void wino4_input(const float *x, float *v, long plane, int h, int w, int ci, int th, int tw, int t0, int count) {
+  for (int t = t0; t < t0 + count; t++) {
+    int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
+    const float *d = x + (((long)b * h + 4 * ty) * w + 4 * tx) * ci;
+    float *out = v + (long)(t - t0) * ci;
+    for (int c = 0; c < ci; c += 4) {
+      v128_t p[36], q[36], r[36];
+      int n = min_i(4, ci - c);
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) p[i * 6 + j] = load_lanes(d + ((long)i * w + j) * ci + c, n);
+      for (int j = 0; j < 6; j++) wino4_bt(p + j, 6, q + j, 6);         /* columns: q = B^T p */
+      for (int i = 0; i < 6; i++) wino4_bt(q + i * 6, 1, r + i * 6, 1); /* rows: (B^T p) B */
+      for (int k = 0; k < 36; k++) store_lanes(out + (long)k * plane + c, r[k], n);
+    }
+  }
+}
+
+/*
+ * Output: y 4x4 block of tile t = A^T M A, written where it lies inside the [oh, ow] output (sizes that are not
+ * a multiple of 4 drop the block's last rows or columns), after the bias and activation of epilogue(). Tiles
+ * t0 .. t0+count-1, tile t's products read from m + (t - t0)*co + k*plane.
+ */
+static void wino4_output(const float *m, long plane, float *y, int oh, int ow, int co, int th, int tw, int t0, int count,
+                        const float *bias, int act) {
+  for (int t = t0; t < t0 + count; t++) {
+    int b = t / (th * tw), rest = t % (th * tw), ty = rest / tw, tx = rest % tw;
+    const float *src = m + (long)(t - t0) * co;
+    for (int c = 0; c < co; c += 4) {
+      int n = min_i(4, co - c);
+      v128_t p[36], q[24], out4[4];
+      for (int k = 0; k < 36; k++) p[k] = load_lanes(src + k * plane + c, n);
+      for (int j = 0; j < 6; j++) wino4_at(p + j, 6, q + j, 6); /* columns: q = A^T p (4 x 6) */
+      for (int i = 0; i < 4; i++) {
+        int r = 4 * ty + i;
+        if (r >= oh) break;
+        wino4_at(q + i * 6, 1, out4, 1); /* row i of (A^T p) A */
+        for (int j = 0; j < 4; j++) {
+          int col = 4 * tx + j;
+          if (col >= ow) break;
+          v128_t o = act ? epilogue(out4[j], bias + c, n, act) : out4[j];
+          store_lanes(y + (((long)b * oh + r) * ow + col) * co + c, o, n);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * The whole Winograd convolution of tiles t0 .. t0+count-1, `block` tiles at a time: input transform, the 36
+ * products and output transform of one block run while its transformed tiles are still in cache, instead of
+ * each step streaming [36][tiles][channels] buffers of the whole batch through memory. scratch holds
+ * 36*block*(ci + co) floats (V, then M, of one block). bias and act as in conv2d_forward.
+ */
+EXPORT(winograd4_tiles)
+void winograd4_tiles(const float *x, const float *u, float *scratch, float *y, int h, int w, int ci, int oh, int ow,
+                    int co, int th, int tw, int t0, int count, int block, const float *bias, int act) {
+  float *v = scratch, *m = scratch + 36L * block * ci;
+  for (int b0 = t0; b0 < t0 + count; b0 += block) {
+    int n = min_i(block, t0 + count - b0);
+    wino4_input(x, v, (long)n * ci, h, w, ci, th, tw, b0, n);
+    for (int k = 0; k < 36; k++)
+      conv_valid(v + (long)k * n * ci, u + (long)k * ci * co, m + (long)k * n * co, 1, 1, n, ci, 1, n, co, 1, 1, 1, 1,
+                 (long)n * co, (long)n * co, co, 0, 0);
+    wino4_output(m, (long)n * co, y, oh, ow, co, th, tw, b0, n, bias, act);
+  }
+}
+
+/*
  * Winograd F(3x3, 2x2) for the filter gradient of a 3x3 stride-1 convolution: each 2x2 block of dy and the 4x4
  * patch of x under it contribute dW = A^T [(G g G^T) (.) (B^T d B)] A, so the sum over all blocks is taken in the
  * transformed domain, M[k][ci][co] = sum over tiles of V[k][tile][ci] * U[k][tile][co] (16 sums, by dw_tile), and
- * transformed back once: 16 products per tile and channel pair instead of 36. Here B^T is the forward
- * transform's (wino_patch), G = [1 0; 1/2 1/2; 1/2 -1/2; 0 -1] and A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1] (the usual
+ * transformed back once: 16 products per tile and channel pair instead of 36. Here B^T is F(2x2, 3x3)'s
+ * (wino_patch), G = [1 0; 1/2 1/2; 1/2 -1/2; 0 -1] and A^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1] (the usual
  * F(3x3, 2x2) negates the last rows of both B^T and G instead; the two signs cancel).
  * Tile t = (b*th + ty)*tw + tx covers dy rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (zero beyond oh, ow) and x rows
  * 2ty - pt .. 2ty - pt + 3, columns 2tx - pl .. + 3 (zero outside the image).

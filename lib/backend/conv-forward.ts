@@ -1,7 +1,8 @@
 /**
  * Conv2D forward for the wasm backend with our compiled kernel (wasm/training_kernels.c: conv2d_forward), which
  * on the lessons' 3x3 layers runs 5-25% faster than the stock XNNPACK convolution (measured side by side), and
- * splits the batch with the helper thread; 3x3 stride-1 layers with 16+ channels use Winograd F(2x2, 3x3) on top.
+ * splits the batch with the helper thread; 3x3 stride-1 layers with 16+ channels use Winograd on top (F(4x4, 3x3),
+ * or F(2x2, 3x3) on small maps).
  * Padding copies the input into a buffer whose border is cleared (a few percent of the convolution's time). Dilated, channels-first or non-float32 convolutions go to the stock kernel.
  * Conv2DBackpropInput uses the same kernel (a stride-1 valid convolution of the padded dy).
  */
@@ -71,18 +72,29 @@ export function winogradFor(kh: number, kw: number, sh: number, sw: number, ci: 
 }
 
 /**
- * The input size a valid convolution with this output goes through Winograd on (every 2x2 output block's 4x4
- * patch inside it), or undefined where it does not use Winograd. A caller that pads its input anyway can pad it
- * to this size at once, instead of Winograd copying it again (an odd output: lesson 01's 31x31 input gradient).
+ * The Winograd output block (4: F(4x4, 3x3), 2: F(2x2, 3x3)) that needs fewer products for an [oh, ow] output:
+ * 36 per 4x4 block against 16 per 2x2 block, so 4 except on small maps (a 2x2 output fills a quarter of a 4x4
+ * block). On a tie (6x6) the 2x2 blocks, whose sums are rounded less.
+ */
+function winogradTile(oh: number, ow: number): 2 | 4 {
+  const blocks = (t: number) => Math.ceil(oh / t) * Math.ceil(ow / t);
+  return 36 * blocks(4) < 16 * blocks(2) ? 4 : 2;
+}
+
+/**
+ * The input size a valid convolution with this output goes through Winograd on (every output block's patch,
+ * 2 wider and higher than the block, inside it), or undefined where it does not use Winograd. A caller that pads
+ * its input anyway can pad it to this size at once, instead of Winograd copying it again (lesson 01's 31x31
+ * input gradient).
  */
 export function winogradInputSize(kh: number, kw: number, ci: number, co: number, oh: number, ow: number): [number, number] | undefined {
   if (!winogradFor(kh, kw, 1, 1, ci, co) || oh < 2 || ow < 2) return undefined;
-  return patchesSize(oh, ow);
+  return patchesSize(oh, ow, winogradTile(oh, ow));
 }
 
-/** The input that holds the 4x4 patch of every 2x2 block of an [oh, ow] output. */
-function patchesSize(oh: number, ow: number): [number, number] {
-  return [2 * Math.ceil(oh / 2) + 2, 2 * Math.ceil(ow / 2) + 2];
+/** The input that holds the (tile + 2)-square patch of every tile x tile block of an [oh, ow] output. */
+function patchesSize(oh: number, ow: number, tile: number): [number, number] {
+  return [tile * Math.ceil(oh / tile) + 2, tile * Math.ceil(ow / tile) + 2];
 }
 
 /** Switch the Winograd paths for 3x3 stride-1 convolutions and their filter gradients on or off (tests compare both with cpu). */
@@ -91,31 +103,34 @@ export function useWinogradConvolution(on: boolean): void {
 }
 
 /**
- * A 3x3 stride-1 valid convolution by Winograd F(2x2, 3x3) (see winograd_* in the C source): transform the filter
- * once, then for each block of tiles transform the input, do the 16 matrix products with the 1x1 convolution
- * kernel and transform back (winograd_tiles), half of the tiles on the helper thread. 2.25x fewer products than
- * the direct kernel; results agree with it to float rounding.
+ * A 3x3 stride-1 valid convolution by Winograd (see winograd* in the C source), F(4x4, 3x3) or on small maps
+ * F(2x2, 3x3) (winogradTile): transform the filter once, then for each block of tiles transform the input, do
+ * the 36 (or 16) matrix products with the 1x1 convolution kernel and transform back (winograd4_tiles or
+ * winograd_tiles), half of the tiles on the helper thread. 4x (2.25x) fewer products than the direct kernel;
+ * results agree with it to float rounding (about 1e-6 of the largest output for F(4x4, 3x3), 1e-7 for F(2x2, 3x3)).
  */
 function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorInfo, filter: tf.TensorInfo, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, epi: Epilogue): tf.TensorInfo {
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
+  const tile = winogradTile(oh, ow);
+  const values = (tile + 2) * (tile + 2); // transformed values per tile and channel: 36 or 16
+  const th = Math.ceil(oh / tile);
+  const tw = Math.ceil(ow / tile);
   const total = n * th * tw;
-  // Every 4x4 patch must lie inside the input: pad odd outputs by one zero row or column.
-  const [hNeed, wNeed] = patchesSize(oh, ow);
+  // Every patch must lie inside the input: pad outputs that are not a multiple of the tile with zero rows or columns.
+  const [hNeed, wNeed] = patchesSize(oh, ow, tile);
   const input = h < hNeed || w < wNeed ? padInput(backend, x, hNeed, wNeed, 0, 0) : x;
   const [hi, wi] = [input.shape[1], input.shape[2]];
-  const block = winogradBlock(ci, co);
-  const scratchFloats = 16 * block * (ci + co);
-  const u = backend.makeOutput([16 * ci * co], "float32");
+  const block = winogradBlock(values, ci, co);
+  const scratchFloats = values * block * (ci + co);
+  const u = backend.makeOutput([values * ci * co], "float32");
   // One block's transformed tiles for each thread.
   const scratch = backend.makeOutput([2 * scratchFloats], "float32");
   const out = backend.makeOutput([n, oh, ow, co], "float32");
   let ok = false;
   try {
     const [xp, fp, up, sp, op] = [input, filter, u, scratch, out].map((t) => ptr(backend, t));
-    native.winograd_filter(fp, up, ci, co);
-    // Work: the products (16 per tile and channel pair) plus the transforms' 32 values per tile and channel.
-    runInHalves(native, backend, "winograd_tiles", total, macWork(16 * total * ci * co) + 32 * total * (ci + co),
+    (tile === 4 ? native.winograd4_filter : native.winograd_filter)(fp, up, ci, co);
+    // Work: the products (one per transformed value, tile and channel pair) plus the transforms' values.
+    runInHalves(native, backend, tile === 4 ? "winograd4_tiles" : "winograd_tiles", total, macWork(values * total * ci * co) + 2 * values * total * (ci + co),
       (t0, count) => [xp, up, sp + (t0 === 0 ? 0 : scratchFloats * 4), op, hi, wi, ci, oh, ow, co, th, tw, t0, count, block, epi.bias, epi.act]);
     ok = true;
     return out;
@@ -129,12 +144,12 @@ function winograd(native: NativeKernels, backend: WasmBackendLike, x: tf.TensorI
 }
 
 /**
- * Tiles per Winograd block: a block's transformed input and products (16 x tiles x (ci + co) floats) should stay
- * in a core's L2 cache (192 KB of it here), with at least 16 tiles so that the products keep a whole register
- * tile of rows busy.
+ * Tiles per Winograd block: a block's transformed input and products (`values` per tile and channel, 36 forward
+ * and 16 for the filter gradient, x tiles x (ci + co) floats) should stay in a core's L2 cache (192 KB of it
+ * here), with at least 16 tiles so that the products keep a whole register tile of rows busy.
  */
-export function winogradBlock(ci: number, co: number): number {
-  return Math.max(16, Math.floor((192 * 1024) / (64 * (ci + co))));
+export function winogradBlock(values: number, ci: number, co: number): number {
+  return Math.max(16, Math.floor((192 * 1024) / (4 * values * (ci + co))));
 }
 
 /** Floats of b one block of gemm_k_blocked reads: about half of a core's 48-64 KB first-level data cache. */

@@ -241,7 +241,7 @@ function winogradFilterGradient(native: NativeKernels, backend: WasmBackendLike,
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const [th, tw] = [Math.ceil(oh / 2), Math.ceil(ow / 2)];
   const total = n * th * tw;
-  const block = winogradBlock(ci, co);
+  const block = winogradBlock(16, ci, co);
   const { top, left } = info.padInfo;
   const [xp, dyp] = [ptr(backend, x), ptr(backend, dy)];
   const sums = zeros(backend, [16 * ci * co]);

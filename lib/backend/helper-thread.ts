@@ -50,6 +50,7 @@ export const HELPER_EXPORTS = [
   "batch_norm_grad_sums",
   "batch_norm_train_dx",
   "gemm_k_blocked",
+  "winograd4_tiles",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

@@ -49,12 +49,17 @@ export interface NativeKernels {
   max_middle(x: number, out: number, outer: number, mid: number, inner: number): void;
   max_middle_grad(x: number, y: number, dy: number, dx: number, outer: number, mid: number, inner: number): void;
   winograd_filter(w: number, u: number, ci: number, co: number): void;
+  winograd4_filter(w: number, u: number, ci: number, co: number): void;
   winograd_filter_grad_tiles(
     x: number, dy: number, scratch: number, m: number, h: number, w: number, ci: number, oh: number, ow: number,
     co: number, th: number, tw: number, pt: number, pl: number, t0: number, count: number, block: number,
   ): void;
   winograd_filter_grad_output(m: number, dw: number, ci: number, co: number): void;
   winograd_tiles(
+    x: number, u: number, scratch: number, y: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
+    th: number, tw: number, t0: number, count: number, block: number, bias?: number, act?: number,
+  ): void;
+  winograd4_tiles(
     x: number, u: number, scratch: number, y: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
     th: number, tw: number, t0: number, count: number, block: number, bias?: number, act?: number,
   ): void;

@@ -49,26 +49,31 @@ describe("wasm Conv2D forward", () => {
     useWinogradConvolution(true);
   });
 
-  // Winograd F(2x2, 3x3): 3x3 stride 1 with at least 16 input and output channels; odd and even output sizes,
-  // channel counts off multiples of 4, 'same' and 'valid', and a batch big enough for the helper thread.
+  // Winograd: 3x3 stride 1 with at least 16 input and output channels, F(4x4, 3x3) except where F(2x2, 3x3)
+  // needs fewer products (2x2 maps, and 6x6 ones, a tie); output sizes off multiples of 4 and of 2, channel counts
+  // off multiples of 4, 'same' and 'valid', and batches big enough for the helper thread (`split`: the export it runs).
   const winogradCases = [
-    { n: 1, h: 6, w: 6, ci: 16, co: 16, pad: "valid" },
+    { n: 1, h: 6, w: 6, ci: 16, co: 16, pad: "valid" }, // 4x4 output: one 4x4 block
     { n: 2, h: 9, w: 7, ci: 17, co: 37, pad: "same" },
-    { n: 3, h: 5, w: 12, ci: 40, co: 34, pad: "valid" },
-    { n: 12, h: 17, w: 16, ci: 35, co: 32, pad: "same" }, // 864 tiles x 35 channels: worth splitting
+    { n: 3, h: 5, w: 12, ci: 40, co: 34, pad: "valid" }, // 3x10
+    { n: 2, h: 4, w: 5, ci: 18, co: 21, pad: "valid" }, // 2x3: F(2x2, 3x3)
+    { n: 2, h: 8, w: 8, ci: 20, co: 19, pad: "valid" }, // 6x6: F(2x2, 3x3)
+    { n: 12, h: 17, w: 16, ci: 35, co: 32, pad: "same", split: "winograd4_tiles" }, // 240 tiles: worth splitting
+    { n: 64, h: 2, w: 2, ci: 40, co: 40, pad: "same", split: "winograd_tiles" }, // 64 2x2 blocks of 40 channels
   ] as const;
   for (const c of winogradCases) {
     it(`Winograd path matches cpu and the direct kernel: ${JSON.stringify(c)}`, async () => {
       const x = randomArray(c.n * c.h * c.w * c.ci, 57).map((v) => v * 4);
       const f = randomArray(9 * c.ci * c.co, 58);
       const fn = () => tf.conv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.ci]), tf.tensor4d(f, [3, 3, c.ci, c.co]), 1, c.pad);
-      const before = helperCalls("winograd_tiles");
+      const split = "split" in c ? c.split : undefined;
+      const before = split ? helperCalls(split) : 0;
       const tensors = tf.memory().numTensors;
       const ids = (tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds();
       const winograd = await onBackend("wasm", fn);
       assert.equal(tf.memory().numTensors, tensors);
       assert.equal((tf.findBackend("wasm") as unknown as WasmBackendLike).numDataIds(), ids, "no wasm buffers left");
-      if (c.n === 12) assert.equal(helperCalls("winograd_tiles"), before + 1, "the tiles split over the helper");
+      if (split) assert.equal(helperCalls(split), before + 1, `the tiles split over the helper (${split})`);
       useWinogradConvolution(false);
       const direct = await onBackend("wasm", fn);
       useWinogradConvolution(true);
