@@ -11,7 +11,7 @@
  */
 import * as fs from "fs";
 import * as tf from "@tensorflow/tfjs";
-import { activateWasm } from "./backend/wasm-loader";
+import { activateWasm, xnnpackPoolThreads } from "./backend/wasm-loader";
 import { registerWasmTrainingKernels } from "./backend/wasm-kernels";
 import { installFreeingBackprop } from "./backend/free-gradients";
 import { kernelBuildChoice } from "./backend/kernel-build";
@@ -132,7 +132,8 @@ async function tryBackend(name: BackendName, threads: number | undefined): Promi
         got = await activateWasm(1);
       }
       registerWasmTrainingKernels();
-      const how = got > 1 ? `threaded SIMD build, ${got} threads` : "single-threaded SIMD build";
+      const pool = xnnpackPoolThreads(got);
+      const how = got > 1 ? `threaded SIMD build, ${got} threads${pool < got ? `: XNNPACK's pool on ${pool}, our kernels split over a helper` : ""}` : "single-threaded SIMD build";
       const kernels = kernelBuildChoice().reason; // relaxed SIMD (fused multiply-add) where the runtime has it
       return { name, threads: got, reason: `no native @tensorflow/tfjs-node: wasm (${how}) with project training kernels, ${kernels}${note}` };
     }

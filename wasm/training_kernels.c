@@ -800,6 +800,29 @@ void dropout_mask(float *out, int first, int count, int state0, int thr, int dro
   }
 }
 
+/*
+ * ReLU (six = 0) or ReLU6 (six = 1), out = the activation of x, the stock kernels' numbers: ReLU keeps NaN and
+ * turns -0 into 0; ReLU6 is max(0, min(x, 6)) with NaN giving 0, as XNNPACK's clamp does.
+ */
+EXPORT(relu_into)
+void relu_into(const float *x, float *out, int size, int six) {
+  const v128_t zero = wasm_f32x4_splat(0), top = wasm_f32x4_splat(6);
+  int i = 0;
+  if (six) {
+    for (; i + 4 <= size; i += 4) wasm_v128_store(out + i, wasm_f32x4_pmin(top, wasm_f32x4_pmax(zero, wasm_v128_load(x + i))));
+    for (; i < size; i++) {
+      float v = 0 < x[i] ? x[i] : 0.0f;
+      out[i] = v < 6 ? v : 6.0f;
+    }
+  } else {
+    for (; i + 4 <= size; i += 4) {
+      v128_t v = wasm_v128_load(x + i);
+      wasm_v128_store(out + i, wasm_v128_bitselect(v, zero, wasm_v128_or(wasm_f32x4_gt(v, zero), wasm_f32x4_ne(v, v))));
+    }
+    for (; i < size; i++) out[i] = x[i] > 0 || x[i] != x[i] ? x[i] : 0.0f;
+  }
+}
+
 EXPORT(relu_grad)
 void relu_grad(const float *dy, const float *x, float *out, int size) {
   int i = 0;
@@ -896,6 +919,111 @@ void batch_norm_train_dx(const float *dy, const float *x, const float *coef, flo
       wasm_v128_store(o + j, wasm_f32x4_add(direct, viaStats));
     }
     for (int j = vec; j < cols; j++) o[j] = g[j] * k[j] + (dm[j] + dv[j] * ((xr[j] - mean[j]) * 2.0f));
+  }
+}
+
+/*
+ * MaxPool, NHWC: y[b][p][q][ch] = the largest of x[b][p*sh + i - pt][q*sw + j - pl][ch] over the window's taps
+ * inside the input, as tfjs's cpu backend finds it: starting from -infinity, a value replaces the best so far only
+ * when greater (so NaN never wins, ties keep the first, and a window of only NaN gives -infinity). Sixteen
+ * channels at a time, then four, then one.
+ */
+#define POOL_TAKE(m, v) wasm_v128_bitselect((v), (m), wasm_f32x4_gt((v), (m)))
+EXPORT(max_pool_forward)
+void max_pool_forward(const float *x, float *y, int n, int h, int wd, int c, int oh, int ow, int kh, int kw, int sh,
+                      int sw, int pt, int pl) {
+  const v128_t lowest = wasm_f32x4_splat(-__builtin_inff());
+  for (int b = 0; b < n; b++) {
+    const float *xb = x + (long)b * h * wd * c;
+    for (int p = 0; p < oh; p++) {
+      const int r0 = p * sh - pt, i0 = max_i(0, -r0), i1 = min_i(kh, h - r0);
+      for (int q = 0; q < ow; q++) {
+        const int c0 = q * sw - pl, j0 = max_i(0, -c0), j1 = min_i(kw, wd - c0);
+        float *o = y + (((long)b * oh + p) * ow + q) * c;
+        int ch = 0;
+        for (; ch + 16 <= c; ch += 16) {
+          v128_t m0 = lowest, m1 = lowest, m2 = lowest, m3 = lowest;
+          for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+              const float *xp = xb + ((long)(r0 + i) * wd + (c0 + j)) * c + ch;
+              m0 = POOL_TAKE(m0, wasm_v128_load(xp));
+              m1 = POOL_TAKE(m1, wasm_v128_load(xp + 4));
+              m2 = POOL_TAKE(m2, wasm_v128_load(xp + 8));
+              m3 = POOL_TAKE(m3, wasm_v128_load(xp + 12));
+            }
+          }
+          wasm_v128_store(o + ch, m0);
+          wasm_v128_store(o + ch + 4, m1);
+          wasm_v128_store(o + ch + 8, m2);
+          wasm_v128_store(o + ch + 12, m3);
+        }
+        for (; ch + 4 <= c; ch += 4) {
+          v128_t m = lowest;
+          for (int i = i0; i < i1; i++)
+            for (int j = j0; j < j1; j++) m = POOL_TAKE(m, wasm_v128_load(xb + ((long)(r0 + i) * wd + (c0 + j)) * c + ch));
+          wasm_v128_store(o + ch, m);
+        }
+        for (; ch < c; ch++) {
+          float m = -__builtin_inff();
+          for (int i = i0; i < i1; i++)
+            for (int j = j0; j < j1; j++) {
+              float v = xb[((long)(r0 + i) * wd + (c0 + j)) * c + ch];
+              if (v > m) m = v;
+            }
+          o[ch] = m;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * DepthwiseConv2dNative, NHWC, channel multiplier 1: y[b][p][q][ch] = the sum, over the taps (i, j) that fall
+ * inside the input, of x[b][p*sh + i - pt][q*sw + j - pl][ch] * w[i][j][ch], taps in row-major order. Sixteen
+ * channels at a time (four accumulators), then four, then one; nothing read past the channels.
+ */
+EXPORT(depthwise_forward)
+void depthwise_forward(const float *x, const float *w, float *y, int n, int h, int wd, int c, int oh, int ow,
+                       int kh, int kw, int sh, int sw, int pt, int pl) {
+  for (int b = 0; b < n; b++) {
+    const float *xb = x + (long)b * h * wd * c;
+    for (int p = 0; p < oh; p++) {
+      const int r0 = p * sh - pt, i0 = max_i(0, -r0), i1 = min_i(kh, h - r0);
+      for (int q = 0; q < ow; q++) {
+        const int c0 = q * sw - pl, j0 = max_i(0, -c0), j1 = min_i(kw, wd - c0);
+        float *o = y + (((long)b * oh + p) * ow + q) * c;
+        int ch = 0;
+        for (; ch + 16 <= c; ch += 16) {
+          v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+          for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+              const float *xp = xb + ((long)(r0 + i) * wd + (c0 + j)) * c + ch, *wp = w + (long)(i * kw + j) * c + ch;
+              a0 = MADD(a0, wasm_v128_load(xp), wasm_v128_load(wp));
+              a1 = MADD(a1, wasm_v128_load(xp + 4), wasm_v128_load(wp + 4));
+              a2 = MADD(a2, wasm_v128_load(xp + 8), wasm_v128_load(wp + 8));
+              a3 = MADD(a3, wasm_v128_load(xp + 12), wasm_v128_load(wp + 12));
+            }
+          }
+          wasm_v128_store(o + ch, a0);
+          wasm_v128_store(o + ch + 4, a1);
+          wasm_v128_store(o + ch + 8, a2);
+          wasm_v128_store(o + ch + 12, a3);
+        }
+        for (; ch + 4 <= c; ch += 4) {
+          v128_t a = wasm_f32x4_splat(0);
+          for (int i = i0; i < i1; i++)
+            for (int j = j0; j < j1; j++)
+              a = MADD(a, wasm_v128_load(xb + ((long)(r0 + i) * wd + (c0 + j)) * c + ch), wasm_v128_load(w + (long)(i * kw + j) * c + ch));
+          wasm_v128_store(o + ch, a);
+        }
+        for (; ch < c; ch++) {
+          float a = 0;
+          for (int i = i0; i < i1; i++)
+            for (int j = j0; j < j1; j++) a += xb[((long)(r0 + i) * wd + (c0 + j)) * c + ch] * w[(long)(i * kw + j) * c + ch];
+          o[ch] = a;
+        }
+      }
+    }
   }
 }
 

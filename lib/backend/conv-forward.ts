@@ -209,7 +209,7 @@ export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number,
  */
 export function compiledConv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>, epi: Epilogue = NO_EPILOGUE): tf.TensorInfo | undefined {
   const { inputs: { x, filter }, backend, attrs } = args;
-  const d = attrs.dilations === undefined ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
+  const d = attrs.dilations == null ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
   if (!isChannelsLast(attrs.dataFormat) || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return undefined;
   const info = tf.backend_util.computeConv2DInfo(as4D(x.shape, "x"), as4D(filter.shape, "filter"), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const hp = (info.outHeight - 1) * info.strideHeight + info.filterHeight;

@@ -51,6 +51,9 @@ export const HELPER_EXPORTS = [
   "batch_norm_train_dx",
   "gemm_k_blocked",
   "winograd4_tiles",
+  "relu_into",
+  "depthwise_forward",
+  "max_pool_forward",
 ] as const;
 export type HelperExport = (typeof HELPER_EXPORTS)[number];
 

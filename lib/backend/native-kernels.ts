@@ -42,6 +42,15 @@ export interface NativeKernels {
     kh: number, kw: number, oImg: number, oRow: number, oPx: number,
   ): void;
   gemm_k_blocked(a: number, b: number, c: number, rows: number, k: number, n: number, kb: number, bias: number, act: number): void;
+  max_pool_forward(
+    x: number, y: number, n: number, h: number, wd: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  depthwise_forward(
+    x: number, w: number, y: number, n: number, h: number, wd: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  relu_into(x: number, out: number, size: number, six: number): void;
   relu_grad(dy: number, x: number, out: number, size: number): void;
   relu_grad_sum(dy: number, x: number, out: number, sums: number, rows: number, cols: number): void;
   bias_act_rows(y: number, bias: number, rows: number, cols: number, withBias: number, relu: number): void;

@@ -24,6 +24,9 @@ import { tileConfig } from "./tile";
 import { addConfig, multiplyConfig, realDivConfig, subConfig } from "./binary";
 import { maxConfig, maxGradConfig } from "./max-reduce";
 import { reluGradConfig, reluGradSumConfig } from "./relu-grad";
+import { relu6Config, reluConfig } from "./relu";
+import { depthwiseConv2dNativeConfig } from "./depthwise-forward";
+import { maxPoolConfig } from "./max-pool";
 import { adamUpdateConfig } from "./fused-adam";
 import { installFusedMoments, momentsConfig, momentsGradConfig } from "./moments";
 import { convBiasActConfig, installFusedConvTraining } from "./fused-conv";
@@ -56,6 +59,10 @@ export const WASM_FAST_KERNELS: tf.KernelConfig[] = [
   multiplyConfig,
   realDivConfig,
   maxConfig,
+  reluConfig,
+  relu6Config,
+  depthwiseConv2dNativeConfig,
+  maxPoolConfig,
 ];
 
 /** Kernels of our own (no tfjs counterpart), used by lib code that checks for them. */

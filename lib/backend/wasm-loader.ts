@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { nodeRequire } from "../node-require";
+import { wasmOneThread } from "../config";
 
 interface EmscriptenModuleWithTfjs {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
@@ -89,8 +90,7 @@ function removeListenersAddedSince(before: Map<string, ErrorListener[]>): void {
 }
 
 /** The emscripten module of one of the wasm builds, started with real file paths. */
-async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
-  const threaded = threads > 1;
+async function startModule(threaded: boolean, poolThreads: number): Promise<EmscriptenModuleWithTfjs> {
   const dir = path.join(packageDir(), "wasm-out");
   const script = path.join(dir, threaded ? "tfjs-backend-wasm-threaded-simd.js" : "tfjs-backend-wasm.js");
   const binary = path.join(dir, threaded ? "tfjs-backend-wasm-threaded-simd.wasm" : "tfjs-backend-wasm-simd.wasm");
@@ -111,7 +111,7 @@ async function startModule(threads: number): Promise<EmscriptenModuleWithTfjs> {
     init: module.cwrap("init", null, []),
     // BackendWasm passes the count given to setThreadsCount, which is not always the same module instance's
     // variable as ours; use the count we were asked for.
-    initWithThreadsCount: () => initWithThreadsCount(threads),
+    initWithThreadsCount: () => initWithThreadsCount(poolThreads),
     getThreadsCount: module.cwrap("get_threads_count", "number", []),
     registerTensor: module.cwrap("register_tensor", null, ["number", "number", "number"]),
     disposeData: module.cwrap("dispose_data", null, ["number"]),
@@ -140,17 +140,28 @@ function showCores(count: number): () => void {
 }
 
 /**
+ * How many threads XNNPACK's pool (the stock kernels) gets out of `threads`: all but the one our helper thread
+ * (helper-thread.ts) computes on, when it will run. XNNPACK's workers spin for a while after each stock kernel
+ * before they sleep; on 2 cores such a spinning worker takes the core our next split kernel needs (measured:
+ * lesson 05's conv, batch norm, ReLU6 sequence 2.2 -> 1.2 ms with the pool on one thread).
+ */
+export function xnnpackPoolThreads(threads: number, helper = !wasmOneThread()): number {
+  return threads > 1 && helper ? threads - 1 : threads;
+}
+
+/**
  * Replaces the 'wasm' backend factory with one that starts the threaded (threads > 1) or single-threaded SIMD
- * build, and activates it. Returns the thread count the backend reports.
+ * build, and activates it. Returns the threads it computes with: XNNPACK's pool and our helper thread.
  */
 export async function activateWasm(threads: number, timeoutMs = 20000): Promise<number> {
   const pkg = nodeRequire()("@tensorflow/tfjs-backend-wasm") as WasmPackage; // registers the wasm kernels
   const threaded = threads > 1;
+  const pool = xnnpackPoolThreads(threads);
   // Not tf.findBackend: it would start the package's own (single-threaded) loader.
   if ("wasm" in tf.engine().registryFactory) tf.removeBackend("wasm");
-  pkg.setThreadsCount(threaded ? threads : 1);
-  const restoreCores = showCores(threaded ? 2 * threads : 0);
-  const started = startModule(threads);
+  pkg.setThreadsCount(pool);
+  const restoreCores = showCores(pool > 1 ? 2 * pool : 0);
+  const started = startModule(threaded, pool);
   // A thread pool that never comes up would hang forever: give up after a while.
   let timer: NodeJS.Timeout | undefined;
   let module: EmscriptenModuleWithTfjs;
@@ -179,6 +190,6 @@ export async function activateWasm(threads: number, timeoutMs = 20000): Promise<
   // of them; each idle one is a whole worker (its own JS heap and copy of the emscripten script, about 20 MB).
   // End them: emscripten starts a new worker whenever a thread is wanted and none is left.
   for (const w of module.PThread?.unusedWorkers.splice(0) ?? []) void w.terminate?.();
-  // The pool runs on emscripten pthreads: the caller's thread plus the running workers.
-  return threaded ? 1 + (module.PThread?.runningWorkers.length ?? 0) : 1;
+  // The pool runs on emscripten pthreads (the caller's thread plus the running workers); the helper on its own.
+  return threaded ? 1 + (module.PThread?.runningWorkers.length ?? 0) + (threads - pool) : 1;
 }

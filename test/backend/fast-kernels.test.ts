@@ -1,4 +1,4 @@
-/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply/RealDiv, transposed BatchMatMul, Identity, Cast, Slice, FusedBatchNorm) vs cpu. */
+/** The faster replacements of stock wasm kernels (Sum/Mean over leading axes, Tile, Add/Sub/Multiply/RealDiv, transposed BatchMatMul, Identity, Cast, Slice, FusedBatchNorm, Relu/Relu6, DepthwiseConv2dNative, MaxPool) vs cpu. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -273,4 +273,88 @@ describe("big elementwise kernels split over the helper thread", () => {
       assertClose(got, await onBackend("cpu", fn), 1e-5, what);
     });
   }
+});
+
+describe("Relu and Relu6 give the stock kernels' numbers", () => {
+  before(readyWasm);
+
+  const special = [NaN, -1, 2, -0, 0, 7, Infinity, -Infinity, 5.999, 6.001, 1e-40];
+  const cases: Array<["relu" | "relu6", number[]]> = [
+    ["relu", [NaN, 0, 2, 0, 0, 7, Infinity, 0, 5.999, 6.001, 1e-40]],
+    ["relu6", [0, 0, 2, 0, 0, 6, 6, 0, 5.999, 6, 1e-40]],
+  ];
+  for (const [op, expected] of cases) {
+    it(`${op} of NaN, infinities, -0 and 6's neighbours (a SIMD body and a scalar tail)`, async () => {
+      const got = await onBackend("wasm", () => tf[op](tf.tensor1d(special)));
+      got.forEach((v, i) => assert.ok(Object.is(v, Math.fround(expected[i])), `${op}(${special[i]}) = ${v}, expected ${expected[i]}`));
+    });
+    for (const size of [1, 7, 1003]) {
+      it(`${op} of ${size} values matches cpu`, async () => {
+        const x = randomArray(size, 60 + size).map((v) => 8 * v);
+        assertClose(await onBackend("wasm", () => tf[op](tf.tensor1d(x))), await onBackend("cpu", () => tf[op](tf.tensor1d(x))), 0, op);
+      });
+    }
+  }
+});
+
+describe("DepthwiseConv2dNative (multiplier 1) matches cpu", () => {
+  before(readyWasm);
+
+  const cases: Array<[number[], number, number, "same" | "valid"]> = [
+    [[2, 9, 8, 3], 3, 1, "same"],
+    [[2, 9, 8, 16], 3, 2, "same"],
+    [[1, 11, 10, 21], 5, 2, "same"],
+    [[2, 12, 13, 37], 7, 1, "valid"],
+    [[1, 6, 7, 20], 3, 2, "valid"],
+    [[3, 4, 4, 8], 1, 1, "same"],
+  ];
+  for (const [shape, k, stride, pad] of cases) {
+    it(`[${shape}] ${k}x${k} stride ${stride} ${pad}`, async () => {
+      const c = shape[3];
+      const x = randomArray(tf.util.sizeFromShape(shape), 70 + c);
+      const w = randomArray(k * k * c, 71 + c);
+      const fn = () => tf.depthwiseConv2d(tf.tensor4d(x, shape as [number, number, number, number]), tf.tensor4d(w, [k, k, c, 1]), stride, pad);
+      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "depthwiseConv2d");
+    });
+  }
+
+  it("a channel multiplier of 2 goes to the stock kernel and matches cpu", async () => {
+    const x = randomArray(2 * 7 * 7 * 5, 80);
+    const w = randomArray(3 * 3 * 5 * 2, 81);
+    const fn = () => tf.depthwiseConv2d(tf.tensor4d(x, [2, 7, 7, 5]), tf.tensor4d(w, [3, 3, 5, 2]), 1, "same");
+    assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), TOL, "depthwiseConv2d x2");
+  });
+});
+
+describe("MaxPool matches cpu", () => {
+  before(readyWasm);
+
+  const cases: Array<[number[], number, number, "same" | "valid"]> = [
+    [[2, 8, 8, 50], 2, 2, "valid"],
+    [[2, 9, 7, 21], 2, 2, "same"],
+    [[1, 9, 9, 16], 3, 1, "same"],
+    [[3, 10, 11, 5], 3, 2, "valid"],
+    [[2, 7, 7, 3], 7, 1, "valid"],
+  ];
+  for (const [shape, k, stride, pad] of cases) {
+    it(`[${shape}] ${k}x${k} stride ${stride} ${pad}`, async () => {
+      const x = randomArray(tf.util.sizeFromShape(shape), 90 + shape[3]);
+      const fn = () => tf.maxPool(tf.tensor4d(x, shape as [number, number, number, number]), k, stride, pad);
+      assertClose(await onBackend("wasm", fn), await onBackend("cpu", fn), 0, "maxPool");
+    });
+  }
+
+  it("windows holding NaN, -infinity and signed zeros give cpu's answers (NaN never wins, ties keep the first)", async () => {
+    // One 2x2 window per channel; 21 channels cover the 16-, 4- and 1-channel paths.
+    const c = 21;
+    const taps = [
+      [NaN, -Infinity, 1, -0], [1, -Infinity, NaN, 0], [NaN, NaN, NaN, NaN], [-0, 0, -0, 0], [0, -0, 0, -0],
+      [-Infinity, -Infinity, NaN, -Infinity], [3, NaN, 2, 1],
+    ];
+    const x = new Float32Array(4 * c);
+    for (let ch = 0; ch < c; ch++) for (let t = 0; t < 4; t++) x[t * c + ch] = taps[ch % taps.length][t];
+    const fn = () => tf.maxPool(tf.tensor4d(x, [1, 2, 2, c]), 2, 2, "valid");
+    const [got, want] = [await onBackend("wasm", fn), await onBackend("cpu", fn)];
+    got.forEach((v, ch) => assert.ok(Object.is(v, want[ch]), `channel ${ch} (${taps[ch % taps.length]}): ${v}, cpu ${want[ch]}`));
+  });
 });

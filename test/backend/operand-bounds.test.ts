@@ -92,6 +92,39 @@ describe("compiled kernels read nothing past their operands", () => {
       assert.ok(inside.some((v) => v !== 0), "the gradient should compute something");
     });
 
+    it(`depthwise convolution of ${co} channels, the filter and then the input last in memory`, () => {
+      const xd = randomArray(n * h * w * co, co + 600);
+      const fd = randomArray(k * k * co, co + 700);
+      const geometry = [n, h, w, co, h, w, k, k, 1, 1, 1, 1] as const;
+      const withTensor = <T>(values: Float32Array, f: (p: number) => T): T => {
+        const t = backend.makeOutput([values.length], "float32");
+        try {
+          f32(backend, t).set(values);
+          return f(ptr(backend, t));
+        } finally {
+          backend.disposeData(t.dataId);
+        }
+      };
+      const [inside, atEnd] = withTensor(xd, (xp) => bothPlacements(fd, n * h * w * co, (fp, op) => native.depthwise_forward(xp, fp, op, ...geometry)));
+      assert.deepEqual(atEnd, inside);
+      assert.ok(inside.some((v) => v !== 0), "the convolution should compute something");
+      const [inside2, atEnd2] = withTensor(fd, (fp) => bothPlacements(xd, n * h * w * co, (xp, op) => native.depthwise_forward(xp, fp, op, ...geometry)));
+      assert.deepEqual(atEnd2, inside2);
+      assert.deepEqual(inside2, inside);
+    });
+
+    it(`max pooling of ${co} channels, the input last in memory`, () => {
+      const xm = randomArray(n * h * w * co, co + 900);
+      const [inside, atEnd] = bothPlacements(xm, n * 3 * 2 * co, (xp, op) => native.max_pool_forward(xp, op, n, h, w, co, 3, 2, 2, 2, 2, 2, 0, 0));
+      assert.deepEqual(atEnd, inside);
+    });
+
+    it(`ReLU6 of ${co} values, the input last in memory`, () => {
+      const v = randomArray(co, co + 800).map((a) => 8 * a);
+      const [inside, atEnd] = bothPlacements(v, co, (xp, op) => native.relu_into(xp, op, co, 1));
+      assert.deepEqual(atEnd, inside);
+    });
+
     it(`matrix product summed block by block with ${co} columns, b last in memory`, () => {
       const [rows, depth, kb] = [6, 40, 16];
       const a = randomArray(rows * depth, co + 400);

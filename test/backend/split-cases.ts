@@ -77,6 +77,29 @@ export const SPLIT_CASES: SplitCase[] = [
     },
   })),
   {
+    kernel: "DepthwiseConv2dNative (multiplier 1, 3x3, stride 1)",
+    exportName: "depthwise_forward",
+    build: (n) => () => tf.depthwiseConv2d(tensorOf([n, 32, 31, 45], 33) as tf.Tensor4D, tensorOf([3, 3, 45, 1], 34) as tf.Tensor4D, 1, "same"),
+  },
+  {
+    kernel: "DepthwiseConv2dNative (multiplier 1, 5x5, stride 2)",
+    exportName: "depthwise_forward",
+    build: (n) => () => tf.depthwiseConv2d(tensorOf([n, 64, 63, 37], 35) as tf.Tensor4D, tensorOf([5, 5, 37, 1], 36) as tf.Tensor4D, 2, "same"),
+  },
+  {
+    kernel: "MaxPool (3x3 windows, stride 2, same)",
+    exportName: "max_pool_forward",
+    // 9 taps + 1 store for each of 32 x 32 x 27 outputs per image: 276,480, just above the split threshold.
+    build: (n) => () => tf.maxPool(tensorOf([n, 64, 63, 27], 38) as tf.Tensor4D, 3, 2, "same"),
+  },
+  ...(["relu", "relu6"] as const).map((op): SplitCase => ({
+    kernel: `${op === "relu" ? "Relu" : "Relu6"} (rows of 4 values, a partial last one)`,
+    exportName: "relu_into",
+    // 94,185 values per image (4 x 23,546 + 1): one image is below the split threshold, three are above it.
+    build: (n) => () => tf[op](tf.mul(tensorOf([n, 65, 63, 23], 37), 8)),
+    jobs: (n) => (n >= 3 ? 1 : 0),
+  })),
+  {
     kernel: "DepthwiseConv2dNativeBackpropInput (multiplier 1, stride 2)",
     exportName: "depthwise_backprop_input",
     build: (n) => () =>
