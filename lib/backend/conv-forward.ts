@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { wasmNoWinograd } from "../config";
 import { macWork, runInHalves } from "./split-work";
 import { NativeKernels } from "./native-kernels";
-import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, Present, WasmBackendLike, as4D, callStock, compiledKernels, f32, isChannelsLast, isUndilated, ptr, wasmKernel } from "./wasm-util";
 
 /**
  * A convolution's bias and activation, applied to each sum before it is stored (epilogue() in the C source): the
@@ -209,8 +209,7 @@ export function padInput(backend: WasmBackendLike, x: tf.TensorInfo, hp: number,
  */
 export function compiledConv2D(args: KernelArgs<Present<tf.Conv2DInputs>, tf.Conv2DAttrs>, epi: Epilogue = NO_EPILOGUE): tf.TensorInfo | undefined {
   const { inputs: { x, filter }, backend, attrs } = args;
-  const d = attrs.dilations == null ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
-  if (!isChannelsLast(attrs.dataFormat) || d[0] !== 1 || d[1] !== 1 || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return undefined;
+  if (!isChannelsLast(attrs.dataFormat) || !isUndilated(attrs.dilations) || x.shape.length !== 4 || filter.shape.length !== 4 || !compiledKernels(backend)) return undefined;
   const info = tf.backend_util.computeConv2DInfo(as4D(x.shape, "x"), as4D(filter.shape, "filter"), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const hp = (info.outHeight - 1) * info.strideHeight + info.filterHeight;
   const wp = (info.outWidth - 1) * info.strideWidth + info.filterWidth;

@@ -17,7 +17,7 @@ import { convValid, padInput, winogradBlock, winogradFor, winogradInputSize } fr
 import { macWork, runInHalves, sumInHalves } from "./split-work";
 import type { NativeKernels } from "./native-kernels";
 import {
-  KernelArgs, Present, WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, ptr, reshaped, runWasmKernel, wasmKernel, zeros,
+  KernelArgs, Present, WasmBackendLike, as4D, checkNHWC, checkNoDilation, compiledKernels, f32, ptr, reshaped, runWasmKernel, wasmKernel, windowGeometry, zeros,
 } from "./wasm-util";
 
 /** The geometry every convolution gradient's attrs give (the same fields in all four of tfjs's types). */
@@ -323,10 +323,9 @@ function depthwiseConv2dNativeBackpropInput(
     // Multiplier 1 (MobileNet's case): scatter dy straight into dx, no padded or zero-dilated copy of dy.
     const out = backend.makeOutput([n, h, w, c], "float32");
     const [oh, ow] = [info.outHeight, info.outWidth];
-    const geometry = [h, w, c, oh, ow, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
     const [dp, fp, op] = [ptr(backend, dy), ptr(backend, filter), ptr(backend, out)];
     runInHalves(native, backend, "depthwise_backprop_input", n, macWork(n * oh * ow * c * info.filterHeight * info.filterWidth),
-      (b0, count) => [dp + b0 * oh * ow * c * 4, fp, op + b0 * h * w * c * 4, count, ...geometry]);
+      (b0, count) => [dp + b0 * oh * ow * c * 4, fp, op + b0 * h * w * c * 4, count, ...windowGeometry(info)]);
     return out;
   }
   const padded = dilateAndPad(backend, dy, info);

@@ -6,22 +6,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { macWork, runInHalves } from "./split-work";
-import { KernelArgs, Present, as4D, callStock, compiledKernels, isChannelsLast, ptr, wasmKernel } from "./wasm-util";
+import { KernelArgs, Present, as4D, callStock, compiledKernels, isChannelsLast, isUndilated, ptr, wasmKernel, windowGeometry } from "./wasm-util";
 
 function depthwiseConv2dNative(args: KernelArgs<Present<tf.DepthwiseConv2dNativeInputs>, tf.DepthwiseConv2dNativeAttrs>): tf.TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
   const native = compiledKernels(backend);
-  const d = attrs.dilations == null ? [1, 1] : typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations;
-  const plain = native && isChannelsLast(attrs.dataFormat) && d[0] === 1 && d[1] === 1 && x.dtype === "float32" && filter.dtype === "float32";
+  const plain = native && isChannelsLast(attrs.dataFormat) && isUndilated(attrs.dilations) && x.dtype === "float32" && filter.dtype === "float32";
   if (!plain || x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[3] !== 1) return callStock("DepthwiseConv2dNative", args);
   const info = tf.backend_util.computeConv2DInfo(as4D(x.shape, "x"), as4D(filter.shape, "filter"), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const out = backend.makeOutput([n, oh, ow, c], "float32");
   if (n * oh * ow * c === 0) return out;
-  const geometry = [h, w, c, oh, ow, kh, kw, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
   const [xp, fp, op] = [ptr(backend, x), ptr(backend, filter), ptr(backend, out)];
   runInHalves(native, backend, "depthwise_forward", n, macWork(n * oh * ow * c * kh * kw),
-    (b0, count) => [xp + b0 * h * w * c * 4, fp, op + b0 * oh * ow * c * 4, count, ...geometry]);
+    (b0, count) => [xp + b0 * h * w * c * 4, fp, op + b0 * oh * ow * c * 4, count, ...windowGeometry(info)]);
   return out;
 }
 

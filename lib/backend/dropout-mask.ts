@@ -5,7 +5,7 @@
  * jumps ahead, so the kernel makes four entries at a time and splits them over the helper thread.
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves } from "./split-work";
+import { runOverValues } from "./split-work";
 import { KernelArgs, compiledKernelReady, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 export const DROPOUT_MASK_KERNEL = "LessonsDropoutMask";
@@ -27,9 +27,8 @@ function dropoutMask(args: KernelArgs<Record<string, never>, LessonsDropoutMaskA
   const keptBits = new Int32Array(new Float32Array([1 / (1 - rate)]).buffer)[0];
   const state0 = (Math.floor(seed) >>> 0) | 0;
   const op = ptr(backend, out);
-  // As rows of 4 entries, so that both halves start on whole SIMD vectors; the last row may be partial.
-  runInHalves(native, backend, "dropout_mask", Math.ceil(size / 4), size,
-    (r0, n) => [op + r0 * 16, r0 * 4, Math.min(n * 4, size - r0 * 4), state0, dropAll ? 0 : thr | 0, dropAll, keptBits]);
+  // Entry at / 4 is the first of a part (at: its byte offset).
+  runOverValues(native, backend, "dropout_mask", size, size, (at, count) => [op + at, at / 4, count, state0, dropAll ? 0 : thr | 0, dropAll, keptBits]);
   return out;
 }
 

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { runInHalves } from "./split-work";
-import { KernelArgs, Present, as4D, compiledKernels, f32, ptr, wasmKernel, zeros } from "./wasm-util";
+import { KernelArgs, Present, as4D, compiledKernels, f32, ptr, wasmKernel, windowGeometry, zeros } from "./wasm-util";
 
 /** MaxPoolGrad's dx, or with reluMask dx * step(input) for an input that is a ReLU's output (disjoint windows only). */
 function maxPoolGradOf(args: KernelArgs<Present<tf.MaxPoolGradInputs>, tf.MaxPoolGradAttrs>, reluMask: boolean): tf.TensorInfo {
@@ -26,11 +26,10 @@ function maxPoolGradOf(args: KernelArgs<Present<tf.MaxPoolGradInputs>, tf.MaxPoo
   // The compiled kernel clears dx itself (per image, on whichever thread computes it).
   const out = native ? backend.makeOutput([n, h, w, c], "float32") : zeros(backend, [n, h, w, c]);
   if (native) {
-    const geometry = [h, w, c, oh, ow, fh, fw, info.strideHeight, info.strideWidth, top, left];
     const [xp, dyp, dxp] = [ptr(backend, input), ptr(backend, dy), ptr(backend, out)];
     // The kernel clears and overwrites its images' dx, so a failed helper half is simply run again.
     runInHalves(native, backend, "max_pool_grad", n, n * oh * ow * c * fh * fw,
-      (b0, count) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * c * 4, dxp + b0 * h * w * c * 4, count, ...geometry, reluMask ? 1 : 0]);
+      (b0, count) => [xp + b0 * h * w * c * 4, dyp + b0 * oh * ow * c * 4, dxp + b0 * h * w * c * 4, count, ...windowGeometry(info), reluMask ? 1 : 0]);
     return out;
   }
   const xs = f32(backend, input);

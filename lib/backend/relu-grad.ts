@@ -5,7 +5,7 @@
  * gradient (fused-conv.ts), the same numbers as the Sum kernel gives (reduce-leading.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves, sumInHalves } from "./split-work";
+import { runOverValues, sumInHalves } from "./split-work";
 import { SUM_COLS } from "./native-kernels";
 import { KernelArgs, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
@@ -22,10 +22,7 @@ function reluGrad(args: KernelArgs<LessonsReluGradInputs>): tf.TensorInfo {
   const out = backend.makeOutput(x.shape, "float32");
   const size = tf.util.sizeFromShape(x.shape);
   const [dp, xp, op] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
-  // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
-  const rows = Math.ceil(size / 4);
-  runInHalves(native, backend, "relu_grad", rows, size,
-    (r0, n) => [dp + r0 * 16, xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4)]);
+  runOverValues(native, backend, "relu_grad", size, size, (at, count) => [dp + at, xp + at, op + at, count]);
   return out;
 }
 

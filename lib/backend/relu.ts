@@ -4,7 +4,7 @@
  * on one. The stock kernels' numbers, NaN and -0 included. Other dtypes go to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { runInHalves } from "./split-work";
+import { runOverValues } from "./split-work";
 import { KernelArgs, callStock, compiledKernels, ptr, wasmKernel } from "./wasm-util";
 
 function activationConfig(name: "Relu" | "Relu6", six: number): tf.KernelConfig {
@@ -15,9 +15,7 @@ function activationConfig(name: "Relu" | "Relu6", six: number): tf.KernelConfig 
     if (!native || x.dtype !== "float32" || size === 0) return callStock(name, args);
     const out = backend.makeOutput(x.shape, "float32");
     const [xp, op] = [ptr(backend, x), ptr(backend, out)];
-    // As rows of 4 values, so that both halves start on whole SIMD vectors; the last row may be partial.
-    runInHalves(native, backend, "relu_into", Math.ceil(size / 4), 2 * size,
-      (r0, n) => [xp + r0 * 16, op + r0 * 16, Math.min(n * 4, size - r0 * 4), six]);
+    runOverValues(native, backend, "relu_into", size, 2 * size, (at, count) => [xp + at, op + at, count, six]);
     return out;
   });
 }

@@ -52,6 +52,22 @@ export function runInHalves(
 }
 
 /**
+ * runInHalves over `size` float32 values of elementwise operands, split on a whole SIMD vector (so that both
+ * halves start on one; the last may be partial): `args(offset, count)` gives the kernel's arguments for `count`
+ * values from byte `offset` of each operand.
+ */
+export function runOverValues(
+  native: NativeKernels,
+  backend: WasmBackendLike,
+  exportName: HelperExport,
+  size: number,
+  work: number,
+  args: (offset: number, count: number) => number[],
+): void {
+  runInHalves(native, backend, exportName, Math.ceil(size / 4), work, (r0, n) => args(r0 * 16, Math.min(n * 4, size - r0 * 4)));
+}
+
+/**
  * Runs compiled kernel `exportName`, which sums `count` items into the float32 tensor `out` (adding into it, or
  * overwriting it: `out` must be zeroed by the caller where the kernel adds), split in two when worth it:
  * `args(start, n, dst, spare)` gives the arguments that sum items start..start+n-1 into the buffer at dst, with

@@ -103,6 +103,16 @@ export function as4D(shape: number[], what: string): [number, number, number, nu
   return shape as [number, number, number, number];
 }
 
+/**
+ * [h, w, c, oh, ow, kh, kw, sh, sw, padTop, padLeft]: the arguments after the batch count that our sliding-window
+ * kernels take (max pooling and its gradient, depthwise convolution and its input gradient), from tfjs's
+ * convolution or pooling info (the effective window: these kernels run undilated).
+ */
+export function windowGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.effectiveFilterHeight,
+    info.effectiveFilterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left];
+}
+
 /** True for channels-last data (NHWC; tfjs also passes "channelsLast", or nothing). */
 export function isChannelsLast(dataFormat: unknown): boolean {
   return dataFormat === undefined || dataFormat === "NHWC" || dataFormat === "channelsLast";
@@ -114,9 +124,19 @@ export function checkNHWC(dataFormat: unknown, kernel: string): void {
   }
 }
 
+/** A convolution's dilations as [height, width]: tfjs passes nothing, null, one number or a pair. */
+function dilationPair(dilations: unknown): [number, number] {
+  if (dilations == null) return [1, 1];
+  return typeof dilations === "number" ? [dilations, dilations] : (dilations as [number, number]);
+}
+
+export function isUndilated(dilations: unknown): boolean {
+  return dilationPair(dilations).every((v) => v === 1);
+}
+
 export function checkNoDilation(dilations: unknown, kernel: string): void {
-  const d = dilations === undefined ? [1, 1] : typeof dilations === "number" ? [dilations, dilations] : (dilations as number[]);
-  if (d.some((v) => v !== 1)) {
+  if (!isUndilated(dilations)) {
+    const d = dilationPair(dilations);
     throw new Error(`${kernel} on wasm supports only dilation 1 (got [${d}]); tfjs has no gradient for dilated convolutions either.`);
   }
 }

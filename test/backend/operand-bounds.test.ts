@@ -23,6 +23,17 @@ function atMemoryEnd(values: Float32Array): number {
   return at;
 }
 
+/** Runs f with values copied into a tensor (its address), freed afterwards. */
+function withTensor<T>(values: Float32Array, f: (p: number) => T): T {
+  const t = backend.makeOutput([values.length], "float32");
+  try {
+    f32(backend, t).set(values);
+    return f(ptr(backend, t));
+  } finally {
+    backend.disposeData(t.dataId);
+  }
+}
+
 /** Runs kernel(operand address, output address) with the operand inside a tensor, then at the memory's end. */
 function bothPlacements(operand: Float32Array, outSize: number, kernel: (operand: number, out: number) => void): [Float32Array, Float32Array] {
   const inTensor = backend.makeOutput([operand.length], "float32");
@@ -53,15 +64,7 @@ describe("compiled kernels read nothing past their operands", () => {
     const x = randomArray(n * h * w * ci, co);
     const filter = randomArray(k * k * ci * co, co + 100);
     const bias = randomArray(co, co + 200);
-    const withX = <T>(f: (xp: number) => T): T => {
-      const t = backend.makeOutput([x.length], "float32");
-      try {
-        f32(backend, t).set(x);
-        return f(ptr(backend, t));
-      } finally {
-        backend.disposeData(t.dataId);
-      }
-    };
+    const withX = <T>(f: (xp: number) => T): T => withTensor(x, f);
 
     it(`convolution with ${co} filters, the filter last in memory`, () => {
       const [inside, atEnd] = withX((xp) => bothPlacements(filter, n * oh * ow * co,
@@ -71,16 +74,8 @@ describe("compiled kernels read nothing past their operands", () => {
     });
 
     it(`convolution with ${co} filters and a bias + ReLU, the bias last in memory`, () => {
-      const [inside, atEnd] = withX((xp) => {
-        const ft = backend.makeOutput([filter.length], "float32");
-        try {
-          f32(backend, ft).set(filter);
-          const fp = ptr(backend, ft);
-          return bothPlacements(bias, n * oh * ow * co, (bp, op) => native.conv2d_forward(xp, fp, op, n, h, w, ci, oh, ow, co, k, k, 1, 1, bp, 3));
-        } finally {
-          backend.disposeData(ft.dataId);
-        }
-      });
+      const [inside, atEnd] = withX((xp) => withTensor(filter, (fp) =>
+        bothPlacements(bias, n * oh * ow * co, (bp, op) => native.conv2d_forward(xp, fp, op, n, h, w, ci, oh, ow, co, k, k, 1, 1, bp, 3))));
       assert.deepEqual(atEnd, inside);
     });
 
@@ -96,15 +91,6 @@ describe("compiled kernels read nothing past their operands", () => {
       const xd = randomArray(n * h * w * co, co + 600);
       const fd = randomArray(k * k * co, co + 700);
       const geometry = [n, h, w, co, h, w, k, k, 1, 1, 1, 1] as const;
-      const withTensor = <T>(values: Float32Array, f: (p: number) => T): T => {
-        const t = backend.makeOutput([values.length], "float32");
-        try {
-          f32(backend, t).set(values);
-          return f(ptr(backend, t));
-        } finally {
-          backend.disposeData(t.dataId);
-        }
-      };
       const [inside, atEnd] = withTensor(xd, (xp) => bothPlacements(fd, n * h * w * co, (fp, op) => native.depthwise_forward(xp, fp, op, ...geometry)));
       assert.deepEqual(atEnd, inside);
       assert.ok(inside.some((v) => v !== 0), "the convolution should compute something");
@@ -129,15 +115,8 @@ describe("compiled kernels read nothing past their operands", () => {
       const [rows, depth, kb] = [6, 40, 16];
       const a = randomArray(rows * depth, co + 400);
       const b = randomArray(depth * co, co + 500);
-      const at = backend.makeOutput([a.length], "float32");
-      try {
-        f32(backend, at).set(a);
-        const ap = ptr(backend, at);
-        const [inside, atEnd] = bothPlacements(b, rows * co, (bp, cp) => native.gemm_k_blocked(ap, bp, cp, rows, depth, co, kb, 0, 0));
-        assert.deepEqual(atEnd, inside);
-      } finally {
-        backend.disposeData(at.dataId);
-      }
+      const [inside, atEnd] = withTensor(a, (ap) => bothPlacements(b, rows * co, (bp, cp) => native.gemm_k_blocked(ap, bp, cp, rows, depth, co, kb, 0, 0)));
+      assert.deepEqual(atEnd, inside);
     });
   }
 });
